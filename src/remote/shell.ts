@@ -28,7 +28,7 @@ const ENV =
 
 /** Opens a channel with `exec` and speaks the frame protocol over it. */
 export class FramedShell {
-  private buf = Buffer.alloc(0);
+  private buf: Buffer = Buffer.alloc(0);
   private pending: Pending | undefined;
   private chain: Promise<unknown> = Promise.resolve();
   private closed = false;

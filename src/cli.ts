@@ -1,0 +1,187 @@
+// The command line: apply, check, validate, facts. Parsing and exit codes only; the work is
+// done in src/config and src/engine.
+import { writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { ConfigError } from './config/errors.ts';
+import { connectionOf, loadInventory } from './config/inventory.ts';
+import { selectHosts } from './config/patterns.ts';
+import { loadPlaybook } from './config/playbook.ts';
+import { lookupSecret, readDotenv } from './config/secrets.ts';
+import { gatherFacts } from './engine/facts.ts';
+import { buildPlan } from './engine/plan.ts';
+import { formatChanges, formatRecap, toJsonReport } from './engine/recap.ts';
+import { loadRoleLibrary } from './engine/roles.ts';
+import { runPlans, type RendererName } from './engine/runner.ts';
+import { Masker } from './remote/mask.ts';
+import { RemoteHost } from './remote/host.ts';
+
+export const EXIT = { ok: 0, failed: 1, usage: 2, drift: 3 } as const;
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+const USAGE = `usage: provision <command> [options]
+
+commands:
+  apply     converge hosts to the playbook (rerun to repair drift)
+  check     what apply would change, changing nothing (exit 3 if anything would)
+  validate  check inventory, playbook, roles and secrets without connecting
+  facts     print what is gathered from each host
+
+options:
+  -i, --inventory FILE   inventory YAML (default inventory/hosts.yml)
+  -p, --playbook FILE    playbook YAML (default playbooks/site.yml)
+  -l, --limit PATTERN    only these hosts/groups (Ansible pattern syntax)
+  -t, --tags A,B         only tasks with these tags
+      --skip-tags A,B    skip tasks with these tags
+  -f, --forks N          hosts at once (default 5)
+  -C, --check            apply in check mode (same as the check command)
+  -D, --diff             show diffs of changed files
+      --json FILE        write a JSON report
+  -v, --verbose          show remote commands (masked) as they run
+
+exit codes: 0 success (check: in sync), 1 a task failed or a host was unreachable,
+            2 invalid input or usage, 3 check found something that would change`;
+
+interface Cli {
+  command: string;
+  inventory: string;
+  playbook: string;
+  limit?: string;
+  tags?: string[];
+  skipTags?: string[];
+  forks: number;
+  check: boolean;
+  diff: boolean;
+  json?: string;
+  verbose: boolean;
+}
+
+function list(v: string | undefined): string[] | undefined {
+  return v ? v.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
+}
+
+export function parseCli(argv: string[]): Cli {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      inventory: { type: 'string', short: 'i' },
+      playbook: { type: 'string', short: 'p' },
+      limit: { type: 'string', short: 'l' },
+      tags: { type: 'string', short: 't' },
+      'skip-tags': { type: 'string' },
+      forks: { type: 'string', short: 'f' },
+      check: { type: 'boolean', short: 'C' },
+      diff: { type: 'boolean', short: 'D' },
+      json: { type: 'string' },
+      verbose: { type: 'boolean', short: 'v' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const command = values.help ? 'help' : (positionals[0] ?? 'help');
+  if (positionals.length > 1) throw new ConfigError(`unexpected argument: ${positionals[1]}`);
+  const forks = values.forks === undefined ? 5 : Number(values.forks);
+  if (!Number.isInteger(forks) || forks < 1) throw new ConfigError(`--forks must be a whole number ≥ 1, not ${values.forks}`);
+  return {
+    command,
+    inventory: values.inventory ?? 'inventory/hosts.yml',
+    playbook: values.playbook ?? 'playbooks/site.yml',
+    limit: values.limit,
+    tags: list(values.tags),
+    skipTags: list(values['skip-tags']),
+    forks,
+    check: command === 'check' || values.check === true,
+    diff: values.diff === true,
+    json: values.json,
+    verbose: values.verbose === true,
+  };
+}
+
+async function load(cli: Cli) {
+  const lib = await loadRoleLibrary(join(ROOT, 'roles'), join(ROOT, 'files'));
+  const inv = await loadInventory(cli.inventory, lib.varsSchema);
+  return { lib, inv };
+}
+
+async function cmdRun(cli: Cli): Promise<number> {
+  const { lib, inv } = await load(cli);
+  const book = await loadPlaybook(cli.playbook, lib.varsSchema);
+  const plans = buildPlan(inv, book, lib, readDotenv(inv.dir), { limit: cli.limit, tags: cli.tags, skipTags: cli.skipTags });
+  if (cli.command === 'validate') {
+    for (const p of plans) {
+      const n = p.roles.reduce((a, r) => a + r.tasks.length, 0);
+      console.log(`${p.name}: ${p.connection.user}@${p.connection.address}:${p.connection.port} roles=${p.roles.map((r) => r.role.module.name).join(',')} tasks=${n}`);
+    }
+    console.log(`valid: ${cli.inventory}, ${cli.playbook} (${plans.length} host${plans.length === 1 ? '' : 's'})`);
+    return EXIT.ok;
+  }
+  const renderer: RendererName = process.env.PROVISION_RENDERER === 'silent' ? 'silent' : cli.verbose ? 'verbose' : 'default';
+  const report = await runPlans(plans, { check: cli.check, forks: cli.forks, renderer, verbose: cli.verbose });
+  const changes = formatChanges(report, cli.diff || cli.check);
+  if (changes) console.log(`\n${changes}`);
+  console.log(`\n${formatRecap(report)}`);
+  if (cli.json) await writeFile(cli.json, JSON.stringify(toJsonReport(report), null, 2) + '\n');
+  const hosts = Object.values(report.hosts);
+  if (hosts.some((h) => h.failed || h.unreachable)) return EXIT.failed;
+  if (cli.check && hosts.some((h) => h.changed)) return EXIT.drift;
+  return EXIT.ok;
+}
+
+async function cmdFacts(cli: Cli): Promise<number> {
+  const { inv } = await load(cli);
+  const names = cli.limit ? selectHosts(cli.limit, inv).hosts : inv.hosts;
+  if (!names.length) throw new ConfigError(`--limit ${cli.limit}: matches no host in ${inv.file}`);
+  const secrets = readDotenv(inv.dir);
+  let rc: number = EXIT.ok;
+  const out: Record<string, unknown> = {};
+  await Promise.all(
+    names.map(async (name) => {
+      const host = new RemoteHost(connectionOf(inv, inv.byName.get(name)!, lookupSecret(secrets, 'PROVISION_BECOME_PASSWORD')), new Masker());
+      try {
+        await host.connect();
+        out[name] = await gatherFacts(host);
+      } catch (e) {
+        out[name] = { error: (e as Error).message };
+        rc = EXIT.failed;
+      } finally {
+        host.close();
+      }
+    }),
+  );
+  console.log(JSON.stringify(out, null, 2));
+  return rc;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let cli: Cli;
+  try {
+    cli = parseCli(argv);
+  } catch (e) {
+    console.error(`provision: ${(e as Error).message}\n\n${USAGE}`);
+    return EXIT.usage;
+  }
+  try {
+    switch (cli.command) {
+      case 'apply':
+      case 'check':
+      case 'validate':
+        return await cmdRun(cli);
+      case 'facts':
+        return await cmdFacts(cli);
+      case 'help':
+        console.log(USAGE);
+        return EXIT.ok;
+      default:
+        console.error(`provision: unknown command "${cli.command}"\n\n${USAGE}`);
+        return EXIT.usage;
+    }
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      console.error(`provision: ${e.message}`);
+      return EXIT.usage;
+    }
+    throw e;
+  }
+}

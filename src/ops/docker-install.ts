@@ -1,0 +1,54 @@
+// Pure: how Docker Engine + Compose v2 get installed on this OS.
+import type { Facts } from '../engine/facts.ts';
+
+export type DockerSource = 'auto' | 'official' | 'distro';
+
+export interface DockerRepo {
+  keyUrl: string;
+  keyPath: string;
+  listPath: string;
+  listContent: string;
+}
+
+export interface DockerInstallPlan {
+  source: 'official' | 'distro';
+  packages: string[];
+  repo?: DockerRepo;
+}
+
+export const SUPPORTED = 'Ubuntu 22.04/24.04 (and later), Debian 12/13';
+
+export function dockerInstallPlan(facts: Pick<Facts, 'os' | 'arch'>, wanted: DockerSource): DockerInstallPlan {
+  const { id, versionId, codename } = facts.os;
+  const major = Number(versionId.split('.')[0] ?? 0);
+  const isUbuntu = id === 'ubuntu';
+  const isDebian = id === 'debian';
+  if (!(isUbuntu && major >= 22) && !(isDebian && major >= 12)) {
+    throw new Error(`unsupported OS "${facts.os.prettyName || `${id} ${versionId}`}": this role supports ${SUPPORTED}`);
+  }
+  const source = wanted === 'auto' ? (isUbuntu ? 'official' : 'distro') : wanted;
+  if (source === 'official') {
+    const base = `https://download.docker.com/linux/${id}`;
+    return {
+      source,
+      packages: ['docker-ce', 'docker-ce-cli', 'containerd.io', 'docker-buildx-plugin', 'docker-compose-plugin'],
+      repo: {
+        keyUrl: `${base}/gpg`,
+        keyPath: '/etc/apt/keyrings/docker.asc',
+        listPath: '/etc/apt/sources.list.d/docker.list',
+        listContent: `deb [arch=${facts.arch} signed-by=/etc/apt/keyrings/docker.asc] ${base} ${codename} stable\n`,
+      },
+    };
+  }
+  if (isUbuntu) return { source, packages: ['docker.io', 'docker-compose-v2'] };
+  if (major < 13) {
+    throw new Error(`docker.source "distro" has no Compose v2 on Debian ${versionId} (its docker-compose is v1): use docker.source "official"`);
+  }
+  // Debian 13 split the CLI out of docker.io (only a Recommends there).
+  return { source, packages: ['docker.io', 'docker-cli', 'docker-compose'] };
+}
+
+export function daemonJson(extra: Record<string, unknown> = {}): string {
+  const cfg = { 'log-driver': 'json-file', 'log-opts': { 'max-size': '10m', 'max-file': '3' }, ...extra };
+  return JSON.stringify(cfg, null, 2) + '\n';
+}

@@ -61,7 +61,6 @@ export function buildPlan(inv: Inventory, book: Playbook, lib: RoleLibrary, secr
         const host = inv.byName.get(h);
         if (!host) continue;
         const vars = deepMerge(role.defaults, roleVarsOf(host), play.vars, ref.vars);
-        for (const msg of role.module.validate?.(vars) ?? []) problems.push(`${inv.file}: host ${h}: role ${ref.role}: ${msg}`);
         let tasks: Task[] = [];
         try {
           tasks = role.module.tasks(vars);
@@ -99,10 +98,14 @@ export function buildPlan(inv: Inventory, book: Playbook, lib: RoleLibrary, secr
     if (e instanceof ConfigError) problems.push(...e.problems);
     else throw e;
   }
+  for (const { host, pr, names } of pending) {
+    pr.secrets = Object.fromEntries(names.filter((n) => secrets[n] !== undefined).map((n) => [n, secrets[n] as string]));
+    if (pr.secrets && Object.keys(pr.secrets).length < names.length) continue; // reported as missing above
+    for (const msg of pr.role.module.validate?.(pr.vars, pr.secrets) ?? []) problems.push(`${inv.file}: host ${host}: role ${pr.role.module.name}: ${msg}`);
+  }
   if (problems.length) throw new ConfigError('invalid input; nothing was changed', problems);
 
-  for (const { pr, names } of pending) {
-    pr.secrets = Object.fromEntries(names.map((n) => [n, secrets[n] as string]));
+  for (const { pr } of pending) {
     pr.tasks = pr.tasks.filter(({ tags }) => selected(tags, opts));
   }
   return [...plans.values()];

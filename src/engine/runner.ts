@@ -49,8 +49,8 @@ function show(w: Wrapper, t: TaskResult): void {
     w.skip(t.reason ?? 'skipped');
     return;
   }
+  if (t.status === 'failed') throw new Error(t.reason ?? 'failed');
   w.title = title(t);
-  if (t.status === 'failed') throw new Error(`${t.name}: ${t.reason ?? 'failed'}`);
 }
 
 function roleTasks(plan: PlannedRole, env: HostEnv): ListrTask[] {

@@ -62,8 +62,8 @@ export interface RoleModule<V extends Vars = Vars> {
   secrets?(vars: V): string[];
   /** JSON Schema properties of the variables this role reads (merged into the inventory schema). */
   varsSchema?: Record<string, object>;
-  /** Checks on variables that JSON Schema cannot express; each message names the variable. */
-  validate?(vars: V): string[];
+  /** Checks on variables and secrets that JSON Schema cannot express; each message names what is wrong. */
+  validate?(vars: V, secrets: Record<string, string>): string[];
   /** The ordered task list for one host's variables (closures may use `vars`). */
   tasks(vars: V): Task[];
   handlers?: Handler[];

@@ -125,7 +125,7 @@ export interface FileTaskOptions {
   name?: string;
   tags?: string[];
   notify?: string[];
-  /** Runs after the file was written (e.g. remember which config changed). */
+  /** Runs when the file was written, or in check mode would be (e.g. remember which config changed). */
   onChanged?: (ctx: TaskContext) => void;
 }
 
@@ -141,6 +141,7 @@ export function fileTask(spec: FileSpec | ((ctx: TaskContext) => FileSpec), opts
       const st = parseProbe((await ctx.host.run(probePathsCmd([s.path]))).stdout).get(s.path) ?? { exists: false };
       const changes = planFile(s, st);
       if (!changes.length) return { changed: false };
+      if (ctx.checkMode) opts.onChanged?.(ctx);
       const diff = changes.includes('content') || changes.includes('missing') ? await fileDiff(ctx, s, st) : undefined;
       return { changed: true, reason: `${s.path}: ${changes.join(', ')}`, diff };
     },

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Starts a fresh throwaway test VM (a systemd container, see DEVELOPERS.md) and writes an
-# inventory for it. Usage: test/vm/start.sh [NAME] [INVENTORY_OUT]
+# Starts a fresh throwaway test VM (a systemd container, see test/vm/README.md) and writes an
+# inventory for it, with test/vm/vars.yml as its variables and a .env of fresh random secrets
+# beside it. Usage: test/vm/start.sh [NAME] [INVENTORY_OUT]
 # Prints the inventory path. Any previous VM of the same name is destroyed first.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 NAME=${1:-provision-testvm}
-INV=${2:-$here/../../inventory/testvm.yml}
+INV=${2:-$here/../../.testvm/inventory.yml}
 IMAGE=${TESTVM_IMAGE:-provision-testvm:trixie}
 CACHE=${TESTVM_CACHE:-/var/cache/provision-testvm}
 
@@ -48,5 +49,14 @@ all:
       ansible_user: deploy
       ansible_ssh_private_key_file: $key
       ansible_become: true
+  vars:
+$(sed -e '/^#/d' -e 's/^/    /' "$here/vars.yml")
 EOF
+# Secrets for the test VM only: random each time, never committed.
+env_file="$(dirname "$INV")/.env"
+if [ ! -f "$env_file" ]; then
+  ( umask 077
+    printf 'GRAFANA_ADMIN_PASSWORD=%s\nPOSTGRES_PASSWORD=%s\n' \
+      "$(head -c 18 /dev/urandom | base64 | tr -d '/+=')" "$(head -c 18 /dev/urandom | base64 | tr -d '/+=')" >"$env_file" )
+fi
 echo "$INV"

@@ -1,0 +1,95 @@
+// Issue 2 end to end: a fresh VM becomes a Docker host with the three networks; a second run
+// changes nothing; check mode agrees; bad connections fail clearly.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { changedTasks, hostReport, runCli, startVm, type Vm } from './vm.ts';
+
+const NAME = 'provision-e2e-docker';
+const PLAYBOOK = ['-p', 'playbooks/docker-host.yml'];
+
+describe('docker host on a fresh VM', { timeout: 15 * 60_000 }, () => {
+  let vm: Vm;
+  before(() => {
+    vm = startVm(NAME);
+  });
+  after(() => vm?.stop());
+
+  it('fresh VM: apply installs Docker + Compose v2 and creates the networks', async () => {
+    const before = await vm.sh('command -v docker || echo none');
+    assert.equal(before.stdout.trim(), 'none', 'the fresh VM must not have docker');
+    const r = await vm.provision('apply', ...PLAYBOOK);
+    assert.equal(r.code, 0, `apply failed:\n${r.stdout}\n${r.stderr}`);
+    const h = hostReport(r, NAME);
+    assert.equal(h.failed, 0);
+    assert.ok(h.changed >= 5, `expected the install to change things, got ${h.changed}`);
+    for (const t of h.tasks) assert.match(t.status, /^(ok|changed|failed|skipped|would-change)$/);
+    assert.ok(r.stdout.includes('PLAY RECAP'), 'recap printed');
+  });
+
+  it('docker and docker compose work; the login user runs docker without sudo (new session)', async () => {
+    const v = await vm.sh('docker version --format "{{.Server.Version}}" && docker compose version --short');
+    const [engine, compose] = v.stdout.trim().split('\n');
+    assert.match(engine ?? '', /^\d+\.\d+/);
+    assert.match(compose ?? '', /^v?2\./);
+    const groups = await vm.sh('id -nG');
+    assert.ok(groups.stdout.split(/\s+/).includes('docker'));
+    const enabled = await vm.sh('systemctl is-enabled docker && systemctl is-active docker');
+    assert.equal(enabled.stdout.trim(), 'enabled\nactive');
+  });
+
+  it('the three networks exist', async () => {
+    const n = await vm.sh('docker network ls --format "{{.Name}}"');
+    for (const net of ['infra-network', 'shioaji-network', 'ibapi-trading_default']) assert.ok(n.stdout.split('\n').includes(net), `${net} missing`);
+  });
+
+  it('daemon.json has json-file log rotation 10m x 3, and the engine uses it', async () => {
+    const d = JSON.parse((await vm.sh('cat /etc/docker/daemon.json')).stdout) as { 'log-driver': string; 'log-opts': Record<string, string> };
+    assert.deepEqual(d, { 'log-driver': 'json-file', 'log-opts': { 'max-size': '10m', 'max-file': '3' } });
+    const drv = await vm.sh('docker info --format "{{.LoggingDriver}}"');
+    assert.equal(drv.stdout.trim(), 'json-file');
+  });
+
+  it('a second apply changes nothing, and check exits 0', async () => {
+    const r = await vm.provision('apply', ...PLAYBOOK);
+    assert.equal(r.code, 0);
+    assert.deepEqual(changedTasks(r, NAME), []);
+    assert.equal(hostReport(r, NAME).failed, 0);
+    const c = await vm.provision('check', ...PLAYBOOK);
+    assert.equal(c.code, 0, `check: ${c.stdout}`);
+    assert.deepEqual(changedTasks(c, NAME), []);
+  });
+
+  it('check reports drift with exit 3 and changes nothing', async () => {
+    await vm.sh('docker network rm shioaji-network');
+    const c = await vm.provision('check', ...PLAYBOOK);
+    assert.equal(c.code, 3);
+    assert.deepEqual(changedTasks(c, NAME), ['networks | docker network shioaji-network']);
+    const still = await vm.sh('docker network inspect shioaji-network >/dev/null 2>&1 && echo present || echo absent');
+    assert.equal(still.stdout.trim(), 'absent', 'check must not create the network');
+    const r = await vm.provision('apply', ...PLAYBOOK);
+    assert.deepEqual(changedTasks(r, NAME), ['networks | docker network shioaji-network']);
+  });
+
+  it('a user without sudo rights gets a clear become error and exit 1', async () => {
+    await vm.sh(`sudo useradd -m -s /bin/bash nosudo && sudo install -d -m 700 -o nosudo -g nosudo /home/nosudo/.ssh && sudo cp ~/.ssh/authorized_keys /home/nosudo/.ssh/ && sudo chown nosudo:nosudo /home/nosudo/.ssh/authorized_keys`);
+    const inv = join(vm.dir, 'nosudo.yml');
+    writeFileSync(inv, `all:\n  hosts:\n    nosudo-host:\n      ansible_host: 127.0.0.1\n      ansible_port: ${vm.port}\n      ansible_user: nosudo\n      ansible_ssh_private_key_file: ${vm.key}\n      ansible_become: true\n`);
+    const r = await runCli(['apply', ...PLAYBOOK], inv);
+    assert.equal(r.code, 1);
+    const h = hostReport(r, 'nosudo-host');
+    assert.equal(h.failed, 1);
+    assert.match(JSON.stringify(r.report), /sudo/);
+    assert.match(r.stdout, /nosudo/);
+  });
+
+  it('an unreachable host is reported as unreachable with exit 1', async () => {
+    const inv = join(vm.dir, 'unreachable.yml');
+    writeFileSync(inv, `all:\n  hosts:\n    ghost:\n      ansible_host: 127.0.0.1\n      ansible_port: 1\n      ansible_user: deploy\n      ansible_ssh_private_key_file: ${vm.key}\n`);
+    const r = await runCli(['apply', ...PLAYBOOK], inv);
+    assert.equal(r.code, 1);
+    assert.equal(hostReport(r, 'ghost').unreachable, 1);
+    assert.match(r.stdout, /ghost/);
+  });
+});

@@ -1,0 +1,108 @@
+// Issue 3 end to end: a fresh VM gets the whole environment (three stacks) from site.yml;
+// real Prometheus, Alertmanager, exporters, Redis and PostgreSQL prove the wiring.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { changedTasks, eventually, hostReport, ROOT, startVm, type Vm } from './vm.ts';
+
+const NAME = 'provision-e2e-site';
+
+// SPEC's network table, plus the cross-network members it names.
+const NETWORKS: Record<string, string[]> = {
+  'infra-network': ['grafana', 'prometheus', 'loki', 'tempo', 'traefik', 'cadvisor', 'node-exporter', 'promtail', 'alertmanager', 'portainer', 'redis-exporter', 'homepage'],
+  'shioaji-network': ['shioaji-gateway', 'shioaji-backend', 'shioaji-frontend', 'force-recorder', 'redis', 'prometheus', 'redis-exporter', 'traefik', 'promtail'],
+  'ibapi-trading_default': ['ibapi-web', 'ibapi-api', 'ibapi-postgres', 'ibapi-adminer', 'prometheus', 'traefik', 'promtail'],
+};
+
+async function promApi(vm: Vm, path: string): Promise<unknown> {
+  const r = await vm.sh(`docker exec prometheus wget -qO- 'http://localhost:9090${path}'`);
+  return (JSON.parse(r.stdout) as { data: unknown }).data;
+}
+
+describe('whole environment on a fresh VM', { timeout: 30 * 60_000 }, () => {
+  let vm: Vm;
+  before(() => {
+    execFileSync('bash', [`${ROOT}/test/images/build.sh`], { stdio: ['ignore', 'ignore', 'inherit'] });
+    vm = startVm(NAME);
+  });
+  after(() => vm?.stop());
+
+  it('apply brings up all three stacks', async () => {
+    const r = await vm.provision('apply');
+    assert.equal(r.code, 0, `apply failed:\n${r.stdout}\n${r.stderr}`);
+    assert.equal(hostReport(r, NAME).failed, 0);
+  });
+
+  it('every container of the three stacks is running', async () => {
+    const ps = await vm.sh(`docker ps --format '{{.Names}} {{.State}} {{.Label "com.docker.compose.project"}}'`);
+    const rows = ps.stdout.trim().split('\n').map((l) => l.split(' '));
+    const running = new Map(rows.map(([n, s, p]) => [n, `${s} ${p}`]));
+    const want: Record<string, string[]> = {
+      infra: NETWORKS['infra-network']!,
+      shioajipy: ['shioaji-gateway', 'shioaji-backend', 'shioaji-frontend', 'force-recorder', 'redis'],
+      'ibapi-trading': ['ibapi-web', 'ibapi-api', 'ibapi-postgres', 'ibapi-adminer'],
+    };
+    for (const [project, names] of Object.entries(want)) {
+      for (const n of names) assert.equal(running.get(n), `running ${project}`, `${n} (${project})`);
+    }
+  });
+
+  it('containers are attached to the networks SPEC names, and only those', async () => {
+    for (const [net, members] of Object.entries(NETWORKS)) {
+      const r = await vm.sh(`docker network inspect ${net} --format '{{range .Containers}}{{.Name}} {{end}}'`);
+      assert.deepEqual(r.stdout.trim().split(/\s+/).sort(), [...members].sort(), net);
+    }
+  });
+
+  it('Prometheus (real) has the five alert rules loaded', async () => {
+    const data = await eventually('rules', async () => {
+      const d = (await promApi(vm, '/api/v1/rules')) as { groups: { rules: { name: string; type: string }[] }[] };
+      return d.groups.length ? d : undefined;
+    });
+    const alerts = data.groups.flatMap((g) => g.rules.filter((r) => r.type === 'alerting').map((r) => r.name));
+    assert.equal(alerts.length, 5, `alerts: ${alerts.join(', ')}`);
+  });
+
+  it('Prometheus targets node-exporter, redis-exporter and alertmanager are up', async () => {
+    await eventually('targets up', async () => {
+      const d = (await promApi(vm, '/api/v1/targets')) as { activeTargets: { labels: { job: string }; health: string }[] };
+      const health = new Map(d.activeTargets.map((t) => [t.labels.job, t.health]));
+      const ok = ['node-exporter', 'redis-exporter', 'alertmanager', 'prometheus'].every((j) => health.get(j) === 'up');
+      return ok ? health : undefined;
+    }, 120_000);
+  });
+
+  it('redis-exporter (real) reaches Redis (real) across networks', async () => {
+    await eventually('redis_up 1', async () => {
+      const r = await vm.sh(`docker exec prometheus wget -qO- http://redis-exporter:9121/metrics`);
+      return /^redis_up 1$/m.test(r.stdout) ? true : undefined;
+    });
+  });
+
+  it('PostgreSQL (real) accepts the password from .env over TCP, and refuses a wrong one', async () => {
+    const pw = vm.secrets.POSTGRES_PASSWORD!;
+    await eventually('postgres ready', async () => {
+      const r = await vm.sh(`docker exec -e PGPASSWORD='${pw}' ibapi-postgres psql -h ibapi-postgres -U ibapi -d ibapi -tAc 'select 42'`, { allowFail: true });
+      return r.stdout.trim() === '42' ? true : undefined;
+    });
+    const bad = await vm.sh(`docker exec -e PGPASSWORD=wrong-password ibapi-postgres psql -h ibapi-postgres -U ibapi -d ibapi -tAc 'select 1'`, { allowFail: true });
+    assert.notEqual(bad.code, 0);
+  });
+
+  it('.env files are root-owned 0600 and hold the secrets; no secret reached the report', async () => {
+    const r = await vm.sh(`sudo stat -c '%a %U %n' /opt/stacks/infra/.env /opt/stacks/shioajipy/.env /opt/stacks/ibapi-trading/.env`);
+    for (const line of r.stdout.trim().split('\n')) assert.match(line, /^600 root /);
+    const env = await vm.sh(`sudo cat /opt/stacks/ibapi-trading/.env`);
+    assert.ok(env.stdout.includes(vm.secrets.POSTGRES_PASSWORD!));
+    const again = await vm.provision('check', '--diff');
+    for (const s of Object.values(vm.secrets)) {
+      assert.ok(!again.stdout.includes(s) && !JSON.stringify(again.report).includes(s), 'a secret leaked into output');
+    }
+  });
+
+  it('a second apply reports changed=0', async () => {
+    const r = await vm.provision('apply');
+    assert.equal(r.code, 0);
+    assert.deepEqual(changedTasks(r, NAME), []);
+  });
+});

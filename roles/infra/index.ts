@@ -38,7 +38,8 @@ function env(vars: InfraVars, password: string): string {
 function generated(vars: InfraVars): Record<string, string> {
   const targets = vars.app_metrics_targets.length ? vars.app_metrics_targets : DEFAULT_APP_TARGETS;
   return {
-    'alertmanager/alertmanager.yml': GENERATED_HEADER + stringify(alertmanagerConfig(vars.alertmanager)),
+    // Receivers may hold webhook URLs or SMTP passwords: readable by Alertmanager's uid only.
+    'alertmanager/alertmanager.yml': { content: GENERATED_HEADER + stringify(alertmanagerConfig(vars.alertmanager)), mode: '0640', group: '65534' },
     'prometheus/targets/apps.yml': GENERATED_HEADER + stringify(appTargets(targets)),
     'homepage/services.yaml': GENERATED_HEADER + stringify(homepageServices({ domain: vars.domain, logCollector: vars.log_collector, httpPort: vars.http_port })),
   };

@@ -8,7 +8,8 @@ export class ConfigError extends Error {
     message: string,
     readonly problems: string[] = [message],
   ) {
-    super(problems.length > 1 ? `${message}\n  ${problems.join('\n  ')}` : message);
+    const detail = problems.length === 1 && problems[0] === message ? [] : problems;
+    super(detail.length ? `${message}\n  ${detail.join('\n  ')}` : message);
   }
 }
 
@@ -31,7 +32,7 @@ export async function loadYaml(file: string, what: string): Promise<LoadedYaml> 
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length) {
     const problems = doc.errors.map((e) => {
-      const pos = e.linePos?.[0];
+      const pos = e.linePos?.[0] ?? lines.linePos(e.pos[0]);
       return `${file}${pos ? `:${pos.line}:${pos.col}` : ''}: ${e.message.split('\n')[0]}`;
     });
     throw new ConfigError(`${file}: invalid YAML in ${what}`, problems);

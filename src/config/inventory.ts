@@ -39,30 +39,40 @@ export async function loadInventory(file: string, roleVars: Record<string, objec
   }
   const root = src.data as Record<string, GroupNode>;
 
-  // Walk groups depth first, collecting for each host the chain of group vars that apply.
-  const hostLayers = new Map<string, { layers: Vars[]; groups: Set<string>; own: Vars }>();
+  // Ansible's order: group vars by depth (all = 0, top-level groups = 1, …), then group name;
+  // host vars last. Every host is in "all", even one listed only under another top-level group.
+  const hostEntries = new Map<string, { layers: { depth: number; group: string; vars: Vars }[]; own: Vars }>();
   const groups = new Map<string, Set<string>>();
-  const walk = (name: string, node: GroupNode, inherited: Vars[]): Set<string> => {
+  const walk = (name: string, node: GroupNode, depth: number): Set<string> => {
     const members = groups.get(name) ?? new Set<string>();
     groups.set(name, members);
-    const layers = node?.vars ? [...inherited, node.vars] : inherited;
+    const direct: string[] = [];
     for (const [h, hv] of Object.entries(node?.hosts ?? {})) {
-      const entry = hostLayers.get(h) ?? { layers: [], groups: new Set<string>(), own: {} };
-      // A host listed in several groups gets each group's vars; its own vars are merged last.
-      entry.layers.push(...layers.filter((l) => !entry.layers.includes(l)));
+      const entry = hostEntries.get(h) ?? { layers: [], own: {} };
       entry.own = deepMerge(entry.own, hv ?? {});
-      entry.groups.add(name);
-      hostLayers.set(h, entry);
-      members.add(h);
+      hostEntries.set(h, entry);
+      direct.push(h);
     }
-    for (const [child, cnode] of Object.entries(node?.children ?? {})) {
-      for (const h of walk(child, cnode, layers)) members.add(h);
+    for (const [child, cnode] of Object.entries(node?.children ?? {})) direct.push(...walk(child, cnode, depth + 1));
+    for (const h of direct) {
+      members.add(h);
+      const entry = hostEntries.get(h)!;
+      if (node?.vars && !entry.layers.some((l) => l.group === name)) entry.layers.push({ depth, group: name, vars: node.vars });
     }
     return members;
   };
-  // "all" first so its vars are the lowest layer, whatever the file order.
-  const names = Object.keys(root).sort((a, b) => (a === 'all' ? -1 : b === 'all' ? 1 : 0));
-  for (const g of names) walk(g, root[g] ?? null, []);
+  for (const g of Object.keys(root)) walk(g, root[g] ?? null, g === 'all' ? 0 : 1);
+  const allVars = root.all?.vars;
+  for (const [h, entry] of hostEntries) {
+    groups.get('all')?.add(h) ?? groups.set('all', new Set([h]));
+    if (allVars && !entry.layers.some((l) => l.group === 'all')) entry.layers.push({ depth: 0, group: 'all', vars: allVars });
+  }
+  const hostLayers = new Map(
+    [...hostEntries].map(([h, e]) => [
+      h,
+      { layers: [...e.layers].sort((a, b) => a.depth - b.depth || a.group.localeCompare(b.group)).map((l) => l.vars), own: e.own },
+    ]),
+  );
 
   const byName = new Map<string, InventoryHost>();
   for (const [name, e] of hostLayers) {

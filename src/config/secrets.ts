@@ -19,7 +19,8 @@ export function readDotenv(dir: string): SecretSource {
 }
 
 export function lookupSecret(src: SecretSource, name: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const v = env[name] ?? src.fromFile[name];
+  const fromEnv = env[name];
+  const v = fromEnv !== undefined && fromEnv !== '' ? fromEnv : src.fromFile[name];
   return v === undefined || v === '' ? undefined : v;
 }
 

@@ -33,9 +33,9 @@ export async function executeTask(task: Task, ctx: TaskContext, role: string): P
     ...(r.reason !== undefined ? { reason: ctx.host.masker.mask(r.reason) } : {}),
     ...(r.diff !== undefined ? { diff: ctx.host.masker.mask(r.diff) } : {}),
   });
-  const when = task.when?.(ctx) ?? true;
-  if (when !== true) return done({ status: 'skipped', reason: when });
   try {
+    const when = task.when?.(ctx) ?? true;
+    if (when !== true) return done({ status: 'skipped', reason: when });
     const found = task.check ? await task.check(ctx) : { changed: true as const, reason: 'this task cannot be checked without running it' };
     if (!found.changed) return done({ status: 'ok', reason: found.reason });
     if (ctx.checkMode) {

@@ -21,7 +21,8 @@ export function missingPackages(wanted: string[], dpkgOut: string): string[] {
       .filter(([, st]) => st === 'installed')
       .map(([p]) => (p ?? '').split(':')[0]),
   );
-  return wanted.filter((p) => !installed.has(p));
+  // dpkg-query prints ${Package} without ":arch", so compare names without it.
+  return wanted.filter((p) => !installed.has(p.split(':')[0] ?? p));
 }
 
 export function installCmd(pkgs: string[], validS = APT_CACHE_VALID_S): Cmd {

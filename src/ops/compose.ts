@@ -32,9 +32,13 @@ const SEP = '=====provision-compose-separator=====';
 export function inspectProjectCmd(p: ComposeProject): Cmd {
   return sh`command -v docker >/dev/null || { echo no-docker; exit 0; }
 cd ${p.dir} 2>/dev/null || { echo not-deployed; exit 0; }
+# Both at once: this runs on every no-op rerun.
+ps=$(mktemp); trap 'rm -f "$ps"' EXIT
+docker ps -a --no-trunc --format ${PS_FORMAT} >"$ps" &
 docker compose -p ${p.project} config --hash '*'
+wait $!
 echo ${SEP}
-docker ps -a --no-trunc --format ${PS_FORMAT}`;
+cat "$ps"`;
 }
 
 interface Inspection {

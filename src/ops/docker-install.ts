@@ -26,7 +26,9 @@ export function dockerInstallPlan(facts: Pick<Facts, 'os' | 'arch'>, wanted: Doc
   if (!(isUbuntu && major >= 22) && !(isDebian && major >= 12)) {
     throw new Error(`unsupported OS "${facts.os.prettyName || `${id} ${versionId}`}": this role supports ${SUPPORTED}`);
   }
-  const source = wanted === 'auto' ? (isUbuntu ? 'official' : 'distro') : wanted;
+  // auto: Docker's repository on Ubuntu and on Debian 12 (whose docker-compose is v1), the
+  // distribution's packages on Debian 13+.
+  const source = wanted === 'auto' ? (isUbuntu || major < 13 ? 'official' : 'distro') : wanted;
   if (source === 'official') {
     const base = `https://download.docker.com/linux/${id}`;
     return {
@@ -49,6 +51,7 @@ export function dockerInstallPlan(facts: Pick<Facts, 'os' | 'arch'>, wanted: Doc
 }
 
 export function daemonJson(extra: Record<string, unknown> = {}): string {
-  const cfg = { 'log-driver': 'json-file', 'log-opts': { 'max-size': '10m', 'max-file': '3' }, ...extra };
+  const logOpts = { 'max-size': '10m', 'max-file': '3', ...((extra['log-opts'] as Record<string, unknown> | undefined) ?? {}) };
+  const cfg = { 'log-driver': 'json-file', ...extra, 'log-opts': logOpts };
   return JSON.stringify(cfg, null, 2) + '\n';
 }

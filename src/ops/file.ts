@@ -99,7 +99,7 @@ trap 'rm -f -- "$tmp"' EXIT
 printf '%s' ${b64} | base64 -d >"$tmp"
 chmod ${spec.mode} -- "$tmp"
 chown ${`${spec.owner}:${spec.group}`} -- "$tmp"
-mv -f -- "$tmp" "$f"
+mv -fT -- "$tmp" "$f"
 trap - EXIT`;
   return withDisplay(cmd, `write ${spec.path} (${Buffer.byteLength(spec.content)} bytes, mode ${spec.mode})`);
 }

@@ -40,10 +40,12 @@ export function imageArchiveTask(path: string, tags?: string[]): Task {
     tags,
     check: async (ctx) => {
       const wanted = list();
+      // One listing instead of an inspect per image: this runs on every no-op rerun.
       const r = await ctx.probe`command -v docker >/dev/null || exit 3
-for i in ${wanted}; do docker image inspect --format '{{.Id}}' "$i" >/dev/null 2>&1 || echo "$i"; done`;
+docker images --format '{{.Repository}}:{{.Tag}}'`;
       if (r.exitCode === 3) return { changed: true, reason: `would load ${wanted.length} image(s) (docker is not installed yet)` };
-      const missing = r.stdout.split('\n').filter(Boolean);
+      const present = new Set(r.stdout.split('\n'));
+      const missing = wanted.filter((i) => !present.has(i) && !present.has(`docker.io/${i}`) && !present.has(i.replace(/^docker\.io\//, '')));
       if (!missing.length) return { changed: false, reason: `${wanted.length} image(s) present` };
       return { changed: true, reason: `missing: ${missing.join(', ')}` };
     },

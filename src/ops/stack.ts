@@ -8,6 +8,13 @@ import { composeModel } from './compose-model.ts';
 import { composeTask, recordChanged } from './compose.ts';
 import { directoriesTask, fileTask } from './file.ts';
 
+/** A generated file that needs other than 0644 root:root (e.g. readable only by the container's uid). */
+export interface GeneratedFile {
+  content: string;
+  mode: string;
+  group: string;
+}
+
 export interface StackSpec {
   project: string;
   /** Local directory mirrored to the host (files/<role>). */
@@ -15,7 +22,7 @@ export interface StackSpec {
   /** Host directory, e.g. /opt/stacks/infra. */
   hostDir: string;
   /** Generated files, relative path → content (override static files of the same path). */
-  generated?: Record<string, string>;
+  generated?: Record<string, string | GeneratedFile>;
   /** The project's .env text (images, domain, secrets); built at run time, when secrets are known. */
   env: (ctx: TaskContext) => string;
   tags?: string[];
@@ -37,10 +44,11 @@ export function listFiles(dir: string): string[] {
 }
 
 export function stackTasks(spec: StackSpec): Task[] {
-  const files = new Map<string, string>();
-  for (const rel of listFiles(spec.filesDir)) files.set(rel, readFileSync(join(spec.filesDir, rel), 'utf8'));
-  for (const [rel, content] of Object.entries(spec.generated ?? {})) files.set(rel, content);
-  const compose = files.get('compose.yml');
+  const files = new Map<string, GeneratedFile>();
+  const plain = (content: string): GeneratedFile => ({ content, mode: '0644', group: 'root' });
+  for (const rel of listFiles(spec.filesDir)) files.set(rel, plain(readFileSync(join(spec.filesDir, rel), 'utf8')));
+  for (const [rel, g] of Object.entries(spec.generated ?? {})) files.set(rel, typeof g === 'string' ? plain(g) : g);
+  const compose = files.get('compose.yml')?.content;
   if (compose === undefined) throw new Error(`${spec.filesDir}: no compose.yml`);
 
   const dirs = new Set<string>([spec.hostDir]);
@@ -50,9 +58,9 @@ export function stackTasks(spec: StackSpec): Task[] {
   const tags = spec.tags;
   return [
     directoriesTask(`${spec.project}: directories`, [...dirs].sort().map((path) => ({ path, mode: '0755', owner: 'root', group: 'root' })), tags),
-    ...[...files].map(([rel, content]) =>
+    ...[...files].map(([rel, f]) =>
       fileTask(
-        { path: posix.join(spec.hostDir, rel), content, mode: '0644', owner: 'root', group: 'root' },
+        { path: posix.join(spec.hostDir, rel), content: f.content, mode: f.mode, owner: 'root', group: f.group },
         { name: `${spec.project}: ${rel}`, tags, onChanged: (ctx) => recordChanged(ctx, spec.project, rel) },
       ),
     ),

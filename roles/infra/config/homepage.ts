@@ -68,7 +68,7 @@ const ENTRIES: readonly Entry[] = [
   { group: 'Observability', title: 'Prometheus', container: 'prometheus', description: 'Metrics (PromQL), 15 days', icon: 'prometheus.png', ui: 'prometheus' },
   { group: 'Observability', title: 'Alertmanager', container: 'alertmanager', description: 'Alert grouping, dedup and routing', icon: 'alertmanager.png', ui: 'alertmanager' },
   { group: 'Observability', title: 'Loki', container: 'loki', description: 'Logs, 30 days (query in Grafana Explore)', icon: 'loki.png', via: ['grafana', '/explore'] },
-  { group: 'Observability', title: 'Tempo', container: 'tempo', description: 'Traces, 7 days: OTLP 4317/4318, Zipkin 9411, Jaeger 14250/14268', icon: 'tempo.png', via: ['grafana', '/explore'] },
+  { group: 'Observability', title: 'Tempo', container: 'tempo', description: 'Traces, 7 days: OTLP 4317/4318, Zipkin 9411, Jaeger 14250/14268', icon: 'mdi-chart-timeline', via: ['grafana', '/explore'] },
   { group: 'Observability', title: 'Node Exporter', container: 'node-exporter', description: 'Host CPU, memory, disk, network', icon: 'prometheus.png', via: ['prometheus', '/targets'] },
   { group: 'Observability', title: 'cAdvisor', container: 'cadvisor', description: 'Per-container resource use', icon: 'cadvisor.png', via: ['prometheus', '/targets'] },
   { group: 'Observability', title: 'Redis Exporter', container: 'redis-exporter', description: 'Redis metrics (shioajipy redis)', icon: 'redis.png', via: ['prometheus', '/targets'] },
@@ -87,7 +87,7 @@ const ENTRIES: readonly Entry[] = [
 
 const COLLECTORS: Record<LogCollector, Entry> = {
   promtail: { group: 'Observability', title: 'Promtail', container: 'promtail', description: 'Ships container logs, syslog and journal to Loki', icon: 'loki.png', via: ['grafana', '/explore'] },
-  alloy: { group: 'Observability', title: 'Alloy', container: 'alloy', description: 'Ships container logs, syslog and journal to Loki', icon: 'alloy.png', via: ['grafana', '/explore'] },
+  alloy: { group: 'Observability', title: 'Alloy', container: 'alloy', description: 'Ships container logs, syslog and journal to Loki', icon: 'mdi-pipe', via: ['grafana', '/explore'] },
 };
 
 export function homepageServices(opts: HomepageOptions): HomepageGroup[] {

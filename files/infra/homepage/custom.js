@@ -1,0 +1,1 @@
+// Homepage custom JS (empty).

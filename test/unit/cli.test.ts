@@ -1,0 +1,189 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, test } from 'node:test';
+import { main } from '../../src/cli.ts';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const FIX = join(ROOT, 'test/fixtures/cli');
+const INV = join(FIX, 'hosts.yml');
+const SITE = join(ROOT, 'playbooks/site.yml');
+/** docker + networks only: no secrets, no app images; stable while other roles change. */
+const BOOK = join(FIX, 'docker-host.yml');
+
+/** Runs main() with console.log/console.error captured. */
+async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const { log, error } = console;
+  console.log = (...a: unknown[]) => void out.push(a.map(String).join(' '));
+  console.error = (...a: unknown[]) => void err.push(a.map(String).join(' '));
+  try {
+    const code = await main(args);
+    return { code, out: out.join('\n'), err: err.join('\n') };
+  } finally {
+    console.log = log;
+    console.error = error;
+  }
+}
+
+describe('cli main', () => {
+  test('unknown command → 2 with usage', async () => {
+    const r = await cli('frobnicate');
+    assert.equal(r.code, 2);
+    assert.match(r.err, /unknown command "frobnicate"/);
+    assert.match(r.err, /usage: provision <command>/);
+  });
+
+  test('--forks 0 → 2', async () => {
+    const r = await cli('validate', '--forks', '0', '-i', INV, '-p', BOOK);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /--forks must be a whole number ≥ 1, not 0/);
+  });
+
+  test('unknown option → 2', async () => {
+    assert.equal((await cli('validate', '--no-such-option')).code, 2);
+  });
+
+  test('extra positional argument → 2', async () => {
+    const r = await cli('validate', 'extra');
+    assert.equal(r.code, 2);
+    assert.match(r.err, /unexpected argument: extra/);
+  });
+
+  test('help → 0', async () => {
+    const r = await cli('--help');
+    assert.equal(r.code, 0);
+    assert.match(r.out, /^usage: provision/);
+  });
+
+  test('validate on a broken inventory → 2 naming the file', async () => {
+    const r = await cli('validate', '-i', join(FIX, 'broken.yml'), '-p', BOOK);
+    assert.equal(r.code, 2);
+    assert.ok(r.err.includes(`provision: ${join(FIX, 'broken.yml')}: invalid inventory`), r.err);
+  });
+
+  test('validate on a broken inventory (one problem) prints file, line and path', async () => {
+    const r = await cli('validate', '-i', join(FIX, 'broken.yml'), '-p', BOOK);
+    assert.ok(r.err.includes(`${join(FIX, 'broken.yml')}:6: all/hosts/devvm/bogus: unknown key`), r.err);
+  });
+
+  test('validate on an inventory with two problems → 2 printing file, line and path of each', async () => {
+    const r = await cli('validate', '-i', join(ROOT, 'test/fixtures/inventory/wrong-type.yml'), '-p', BOOK);
+    assert.equal(r.code, 2);
+    const file = join(ROOT, 'test/fixtures/inventory/wrong-type.yml');
+    assert.ok(r.err.includes(`${file}:4: all/hosts/devvm/ansible_port: must be integer`), r.err);
+    assert.ok(r.err.includes(`${file}:5: all/hosts/devvm/ansible_become: must be boolean`), r.err);
+  });
+
+  test('validate on a missing inventory → 2', async () => {
+    const r = await cli('validate', '-i', join(FIX, 'nope.yml'), '-p', BOOK);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /nope\.yml: cannot read inventory/);
+  });
+
+  test('validate with a good inventory and playbooks/site.yml → 0, without connecting', async () => {
+    const saved = { g: process.env.GRAFANA_ADMIN_PASSWORD, p: process.env.POSTGRES_PASSWORD };
+    process.env.GRAFANA_ADMIN_PASSWORD = 'grafana-test-password';
+    process.env.POSTGRES_PASSWORD = 'postgres-test-password';
+    try {
+      const r = await cli('validate', '-i', INV, '-p', SITE);
+      assert.equal(r.code, 0, r.err);
+      assert.match(r.out, /^devvm: deploy@127\.0\.0\.1:1 roles=docker,networks,\S+ tasks=\d+$/m);
+      assert.ok(r.out.endsWith(`valid: ${INV}, ${SITE} (1 host)`), r.out);
+      assert.equal(r.err, '');
+    } finally {
+      for (const [k, v] of [['GRAFANA_ADMIN_PASSWORD', saved.g], ['POSTGRES_PASSWORD', saved.p]] as const) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+  });
+
+  test('validate with the docker host playbook → 0 and the exact plan line', async () => {
+    const r = await cli('validate', '-i', INV, '-p', BOOK);
+    assert.equal(r.code, 0, r.err);
+    assert.equal(r.out, `devvm: deploy@127.0.0.1:1 roles=docker,networks tasks=10\nvalid: ${INV}, ${BOOK} (1 host)`);
+  });
+
+  test('validate opens no connection (a listening server sees none)', async () => {
+    let connections = 0;
+    const server = createServer((s) => {
+      connections++;
+      s.destroy();
+    });
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    const dir = mkdtempSync(join(tmpdir(), 'provision-cli-'));
+    try {
+      const port = (server.address() as AddressInfo).port;
+      const inv = join(dir, 'hosts.yml');
+      writeFileSync(inv, `all:\n  hosts:\n    h1:\n      ansible_host: 127.0.0.1\n      ansible_port: ${port}\n      ansible_user: deploy\n`);
+      const r = await cli('validate', '-i', inv, '-p', BOOK);
+      assert.equal(r.code, 0, r.err);
+      assert.match(r.out, new RegExp(`^h1: deploy@127\\.0\\.0\\.1:${port} `, 'm'));
+      await new Promise((ok) => setTimeout(ok, 50));
+      assert.equal(connections, 0);
+    } finally {
+      server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a playbook with an unknown role → 2', async () => {
+    const r = await cli('validate', '-i', INV, '-p', join(FIX, 'unknown-role.yml'));
+    assert.equal(r.code, 2);
+    assert.match(r.err, /^provision: invalid input; nothing was changed/);
+  });
+
+  test('a playbook with an unknown role names the role', async () => {
+    const r = await cli('validate', '-i', INV, '-p', join(FIX, 'unknown-role.yml'));
+    assert.ok(r.err.includes(`${join(FIX, 'unknown-role.yml')}: 0/roles/1: unknown role "nosuchrole"`), r.err);
+  });
+
+  test('unknown role and unknown tag together → 2 naming both', async () => {
+    const r = await cli('validate', '-i', INV, '-p', join(FIX, 'unknown-role.yml'), '--tags', 'nosuchtag');
+    assert.equal(r.code, 2);
+    assert.ok(r.err.includes(`${join(FIX, 'unknown-role.yml')}: 0/roles/1: unknown role "nosuchrole"`), r.err);
+    assert.match(r.err, /--tags nosuchtag: no task has this tag/);
+  });
+
+  test('a play whose hosts match nothing → 2', async () => {
+    const r = await cli('validate', '-i', INV, '-p', join(FIX, 'unmatched-hosts.yml'));
+    assert.equal(r.code, 2);
+  });
+
+  test('--tags nosuchtag → 2', async () => {
+    const r = await cli('validate', '-i', INV, '-p', BOOK, '--tags', 'nosuchtag');
+    assert.equal(r.code, 2);
+  });
+
+  test('--tags nosuchtag names the tag', async () => {
+    const r = await cli('validate', '-i', INV, '-p', BOOK, '--tags', 'nosuchtag');
+    assert.match(r.err, /--tags nosuchtag: no task has this tag/);
+  });
+
+  test('--skip-tags nosuchtag → 2', async () => {
+    const r = await cli('validate', '-i', INV, '-p', BOOK, '--skip-tags', 'nosuchtag');
+    assert.equal(r.code, 2);
+  });
+
+  test('--tags with a role name narrows the tasks', async () => {
+    const r = await cli('validate', '-i', INV, '-p', BOOK, '--tags', 'networks');
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /^devvm: .* tasks=1$/m);
+  });
+
+  test('--skip-tags with a role name drops its tasks', async () => {
+    const r = await cli('validate', '-i', INV, '-p', BOOK, '--skip-tags', 'networks');
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /^devvm: .* tasks=9$/m);
+  });
+
+  test('--limit matching nothing → 2', async () => {
+    const r = await cli('validate', '-i', INV, '-p', BOOK, '--limit', 'nosuchhost');
+    assert.equal(r.code, 2);
+  });
+});

@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { daemonJson, dockerInstallPlan } from '../../src/ops/docker-install.ts';
+import type { Facts } from '../../src/engine/facts.ts';
+
+function facts(id: string, versionId: string, codename: string, arch = 'amd64', prettyName = ''): Pick<Facts, 'os' | 'arch'> {
+  return { os: { id, versionId, codename, idLike: [], prettyName }, arch };
+}
+
+const OFFICIAL = ['docker-ce', 'docker-ce-cli', 'containerd.io', 'docker-buildx-plugin', 'docker-compose-plugin'];
+
+describe('dockerInstallPlan', () => {
+  test('ubuntu 22.04 auto → official repository', () => {
+    assert.deepEqual(dockerInstallPlan(facts('ubuntu', '22.04', 'jammy'), 'auto'), {
+      source: 'official',
+      packages: OFFICIAL,
+      repo: {
+        keyUrl: 'https://download.docker.com/linux/ubuntu/gpg',
+        keyPath: '/etc/apt/keyrings/docker.asc',
+        listPath: '/etc/apt/sources.list.d/docker.list',
+        listContent: 'deb [arch=amd64 signed-by=/etc/apt/keyrings/docker.asc] https://download.docker.com/linux/ubuntu jammy stable\n',
+      },
+    });
+  });
+
+  test('ubuntu 24.04 arm64 auto → official with arch and codename in the list', () => {
+    const p = dockerInstallPlan(facts('ubuntu', '24.04', 'noble', 'arm64'), 'auto');
+    assert.equal(p.source, 'official');
+    assert.deepEqual(p.packages, OFFICIAL);
+    assert.equal(p.repo?.listContent, 'deb [arch=arm64 signed-by=/etc/apt/keyrings/docker.asc] https://download.docker.com/linux/ubuntu noble stable\n');
+  });
+
+  test('ubuntu distro → docker.io + docker-compose-v2, no repository', () => {
+    assert.deepEqual(dockerInstallPlan(facts('ubuntu', '24.04', 'noble'), 'distro'), { source: 'distro', packages: ['docker.io', 'docker-compose-v2'] });
+  });
+
+  test('debian 12 official → debian repository', () => {
+    const p = dockerInstallPlan(facts('debian', '12', 'bookworm'), 'official');
+    assert.equal(p.repo?.keyUrl, 'https://download.docker.com/linux/debian/gpg');
+    assert.equal(p.repo?.listContent, 'deb [arch=amd64 signed-by=/etc/apt/keyrings/docker.asc] https://download.docker.com/linux/debian bookworm stable\n');
+  });
+
+  test('debian 13 auto → distro packages with docker-cli', () => {
+    assert.deepEqual(dockerInstallPlan(facts('debian', '13', 'trixie'), 'auto'), {
+      source: 'distro',
+      packages: ['docker.io', 'docker-cli', 'docker-compose'],
+    });
+  });
+
+  test('debian 12 distro → throws: its docker-compose is v1', () => {
+    assert.throws(() => dockerInstallPlan(facts('debian', '12', 'bookworm'), 'distro'), /Debian 12.*v1.*official/);
+  });
+
+  test(
+    'debian 12 auto (the role default) works: official repository',
+    () => {
+      assert.equal(dockerInstallPlan(facts('debian', '12', 'bookworm'), 'auto').source, 'official');
+    },
+  );
+
+  test('centos → unsupported OS', () => {
+    assert.throws(() => dockerInstallPlan(facts('centos', '9', '', 'x86_64', 'CentOS Stream 9'), 'auto'), /^Error: unsupported OS "CentOS Stream 9"/);
+  });
+
+  test('alpine → unsupported OS (id and version when no pretty name)', () => {
+    assert.throws(() => dockerInstallPlan(facts('alpine', '3.20.1', ''), 'official'), (e: Error) => e.message.startsWith('unsupported OS "alpine 3.20.1"'));
+  });
+
+  test('too old ubuntu and debian are unsupported', () => {
+    assert.throws(() => dockerInstallPlan(facts('ubuntu', '20.04', 'focal'), 'official'), /unsupported OS/);
+    assert.throws(() => dockerInstallPlan(facts('debian', '11', 'bullseye'), 'official'), /unsupported OS/);
+  });
+});
+
+describe('daemonJson', () => {
+  test('json-file with 10m x 3 rotation', () => {
+    const text = daemonJson();
+    assert.deepEqual(JSON.parse(text), { 'log-driver': 'json-file', 'log-opts': { 'max-size': '10m', 'max-file': '3' } });
+    assert.ok(text.endsWith('}\n'));
+  });
+  test('extra keys are merged in', () => {
+    assert.deepEqual(JSON.parse(daemonJson({ 'live-restore': true, 'default-address-pools': [{ base: '10.200.0.0/16', size: 24 }] })), {
+      'log-driver': 'json-file',
+      'log-opts': { 'max-size': '10m', 'max-file': '3' },
+      'live-restore': true,
+      'default-address-pools': [{ base: '10.200.0.0/16', size: 24 }],
+    });
+  });
+  test('extra keys win over the defaults', () => {
+    assert.equal(JSON.parse(daemonJson({ 'log-driver': 'local' }))['log-driver'], 'local');
+  });
+  test('same input, same bytes (no spurious file changes)', () => {
+    assert.equal(daemonJson({ a: 1 }), daemonJson({ a: 1 }));
+  });
+});

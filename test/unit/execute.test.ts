@@ -1,0 +1,196 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { executeHandler, executeTask } from '../../src/engine/execute.ts';
+import type { Facts } from '../../src/engine/facts.ts';
+import type { Task, TaskContext } from '../../src/engine/types.ts';
+import { Masker } from '../../src/remote/mask.ts';
+import type { RemoteHost } from '../../src/remote/host.ts';
+
+const SECRET = 'hunter2-very-secret';
+
+function fakeCtx(checkMode: boolean): { ctx: TaskContext; notified: string[] } {
+  const masker = new Masker();
+  masker.add(SECRET);
+  const notified: string[] = [];
+  const noRemote = async () => {
+    throw new Error('no remote commands in this test');
+  };
+  const ctx: TaskContext = {
+    host: { name: 'devvm', masker, spec: { become: true } } as unknown as RemoteHost,
+    facts: { hostname: 'devvm' } as unknown as Facts,
+    vars: {},
+    checkMode,
+    roleDir: '/nowhere',
+    filesDir: '/nowhere',
+    secrets: { PW: SECRET },
+    $: noRemote,
+    probe: noRemote,
+    state: new Map(),
+    notify: (h) => void notified.push(h),
+    log: () => {},
+  };
+  return { ctx, notified };
+}
+
+/** A task whose check answers `changed` and which counts its applies. */
+function task(changed: boolean, extra: Partial<Task> = {}): Task & { applied: number } {
+  const t = {
+    applied: 0,
+    name: 'the task',
+    check: async () => (changed ? { changed: true as const, reason: 'it differs', diff: '-a\n+b' } : { changed: false as const, reason: 'in sync' }),
+    apply: async () => {
+      t.applied++;
+    },
+    notify: ['restart docker'],
+    ...extra,
+  };
+  return t;
+}
+
+describe('executeTask', () => {
+  test('ok when check says unchanged; apply not called, nothing notified', async () => {
+    const { ctx, notified } = fakeCtx(false);
+    const t = task(false);
+    const r = await executeTask(t, ctx, 'docker');
+    assert.deepEqual({ ...r, durationMs: 0 }, { role: 'docker', name: 'the task', status: 'ok', reason: 'in sync', durationMs: 0 });
+    assert.equal(t.applied, 0);
+    assert.deepEqual(notified, []);
+  });
+
+  test('would-change in check mode, with reason and diff; apply NOT called, nothing notified', async () => {
+    const { ctx, notified } = fakeCtx(true);
+    const t = task(true);
+    const r = await executeTask(t, ctx, 'docker');
+    assert.equal(r.status, 'would-change');
+    assert.equal(r.reason, 'it differs');
+    assert.equal(r.diff, '-a\n+b');
+    assert.equal(t.applied, 0);
+    assert.deepEqual(notified, []);
+  });
+
+  test('changed + notify when applied', async () => {
+    const { ctx, notified } = fakeCtx(false);
+    const t = task(true);
+    const r = await executeTask(t, ctx, 'docker');
+    assert.equal(r.status, 'changed');
+    assert.equal(r.reason, 'it differs');
+    assert.equal(r.diff, '-a\n+b');
+    assert.equal(t.applied, 1);
+    assert.deepEqual(notified, ['restart docker']);
+  });
+
+  test('apply can refine reason and diff', async () => {
+    const { ctx } = fakeCtx(false);
+    const r = await executeTask(task(true, { apply: async () => ({ reason: 'created it', diff: '+x' }) }), ctx, 'docker');
+    assert.equal(r.reason, 'created it');
+    assert.equal(r.diff, '+x');
+  });
+
+  test('a task without check is skipped in check mode, saying it cannot be checked', async () => {
+    const { ctx, notified } = fakeCtx(true);
+    const t = task(true, { check: undefined });
+    const r = await executeTask(t, ctx, 'docker');
+    assert.equal(r.status, 'skipped');
+    assert.match(r.reason ?? '', /cannot be checked/);
+    assert.equal(t.applied, 0);
+    assert.deepEqual(notified, []);
+  });
+
+  test('a task without check is changed in apply mode', async () => {
+    const { ctx, notified } = fakeCtx(false);
+    const t = task(true, { check: undefined });
+    const r = await executeTask(t, ctx, 'docker');
+    assert.equal(r.status, 'changed');
+    assert.equal(t.applied, 1);
+    assert.deepEqual(notified, ['restart docker']);
+  });
+
+  test('when returning a reason skips the task without checking', async () => {
+    const { ctx } = fakeCtx(false);
+    let checked = false;
+    const t = task(true, {
+      when: () => 'distro packages need no extra repository',
+      check: async () => {
+        checked = true;
+        return { changed: false };
+      },
+    });
+    const r = await executeTask(t, ctx, 'docker');
+    assert.equal(r.status, 'skipped');
+    assert.equal(r.reason, 'distro packages need no extra repository');
+    assert.equal(checked, false);
+    assert.equal(t.applied, 0);
+  });
+
+  test(
+    'an exception in when → failed, message masked (not a rejected promise)',
+    async () => {
+      const { ctx } = fakeCtx(false);
+      const t = task(true, {
+        when: () => {
+          throw new Error(`unsupported OS ${SECRET}`);
+        },
+      });
+      const r = await executeTask(t, ctx, 'docker');
+      assert.deepEqual({ status: r.status, reason: r.reason }, { status: 'failed', reason: 'unsupported OS ***' });
+    },
+  );
+
+  test('an exception in check → failed, message masked', async () => {
+    const { ctx } = fakeCtx(false);
+    const t = task(true, {
+      check: async () => {
+        throw new Error(`login failed with password ${SECRET} (twice: ${SECRET})`);
+      },
+    });
+    const r = await executeTask(t, ctx, 'infra');
+    assert.equal(r.status, 'failed');
+    assert.equal(r.reason, 'login failed with password *** (twice: ***)');
+    assert.equal(t.applied, 0);
+  });
+
+  test('an exception in apply → failed, masked, nothing notified', async () => {
+    const { ctx, notified } = fakeCtx(false);
+    const t = task(true, {
+      apply: async () => {
+        throw new Error(`command failed: echo ${SECRET}`);
+      },
+    });
+    const r = await executeTask(t, ctx, 'infra');
+    assert.deepEqual({ status: r.status, reason: r.reason }, { status: 'failed', reason: 'command failed: echo ***' });
+    assert.deepEqual(notified, []);
+  });
+
+  test('reasons and diffs of successful tasks are masked too', async () => {
+    const { ctx } = fakeCtx(true);
+    const t = task(true, { check: async () => ({ changed: true, reason: `pw ${SECRET}`, diff: `+PW=${SECRET}` }) });
+    const r = await executeTask(t, ctx, 'infra');
+    assert.equal(r.reason, 'pw ***');
+    assert.equal(r.diff, '+PW=***');
+  });
+
+  test('records role, name and a duration', async () => {
+    const { ctx } = fakeCtx(false);
+    const r = await executeTask(task(false, { name: 'named' }), ctx, 'networks');
+    assert.equal(r.role, 'networks');
+    assert.equal(r.name, 'named');
+    assert.ok(Number.isInteger(r.durationMs) && r.durationMs >= 0);
+  });
+});
+
+describe('executeHandler', () => {
+  test('check mode: would-change without running', async () => {
+    const { ctx } = fakeCtx(true);
+    let ran = false;
+    const r = await executeHandler({ name: 'restart docker', run: async () => void (ran = true) }, ctx, 'docker');
+    assert.equal(r.status, 'would-change');
+    assert.equal(r.name, 'handler: restart docker');
+    assert.equal(ran, false);
+  });
+  test('apply mode: runs, changed; failures masked', async () => {
+    const { ctx } = fakeCtx(false);
+    assert.equal((await executeHandler({ name: 'h', run: async () => 'restarted' }, ctx, 'docker')).reason, 'restarted');
+    const f = await executeHandler({ name: 'h', run: async () => { throw new Error(`bad ${SECRET}`); } }, ctx, 'docker');
+    assert.deepEqual({ status: f.status, reason: f.reason }, { status: 'failed', reason: 'bad ***' });
+  });
+});

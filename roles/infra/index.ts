@@ -2,7 +2,7 @@
 // Loki, Promtail (or Alloy), Tempo, Node Exporter, cAdvisor, Redis Exporter.
 import { stringify } from 'yaml';
 import { defineRole } from '../../src/engine/types.ts';
-import { collectProblems, STACK_VARS_SCHEMA, stackTasks, type StackVars } from '../../src/ops/stack.ts';
+import { collectProblems, STACK_VARS_SCHEMA, stackTasks, type GeneratedFile, type StackVars } from '../../src/ops/stack.ts';
 import { alertmanagerConfig, type AlertmanagerOptions } from './config/alertmanager.ts';
 import { renderDotenv } from './config/dotenv.ts';
 import { infraEnv, type LogCollector } from './config/env.ts';
@@ -35,7 +35,7 @@ function env(vars: InfraVars, password: string): string {
   );
 }
 
-function generated(vars: InfraVars): Record<string, string> {
+function generated(vars: InfraVars): Record<string, string | GeneratedFile> {
   const targets = vars.app_metrics_targets.length ? vars.app_metrics_targets : DEFAULT_APP_TARGETS;
   return {
     // Receivers may hold webhook URLs or SMTP passwords: readable by Alertmanager's uid only.

@@ -17,6 +17,15 @@ fi
 mkdir -p "$CACHE"
 tarball="$CACHE/rootfs-trixie-$recipe.tar"
 if [ ! -s "$tarball" ]; then
+  if ! command -v debootstrap >/dev/null; then
+    # A fresh CI machine may not have it; it is a plain Debian package.
+    if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
+      echo "base.sh: debootstrap is missing (apt-get install debootstrap)" >&2; exit 1
+    fi
+    echo "installing debootstrap"
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap; } >"$CACHE/apt.log" 2>&1 \
+      || { tail -n 20 "$CACHE/apt.log" >&2; exit 1; }
+  fi
   rootfs=$(mktemp -d "$CACHE/rootfs.XXXXXX")
   trap 'rm -rf "$rootfs" "$tarball.tmp"' EXIT
   echo "debootstrap trixie (minbase) into $rootfs, about 2 minutes; log: $CACHE/debootstrap.log"

@@ -141,3 +141,19 @@ export function planProject(model: ComposeModel, wanted: Map<string, string>, ro
   }
   return actions;
 }
+
+/** Pure: why a container's config differs from the wanted service, for the report. Env values
+ * are never shown (they may be secrets), only the names of variables that differ. */
+export function explainDifference(
+  want: { image?: string; environment?: Record<string, string | null> },
+  have: { image: string; env: string[] },
+): string {
+  const parts: string[] = [];
+  if (want.image && want.image !== have.image) parts.push(`image changed from ${have.image} to ${want.image}`);
+  const haveEnv = new Map(have.env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
+  const changed = Object.entries(want.environment ?? {})
+    .filter(([k, v]) => v !== null && haveEnv.get(k) !== v)
+    .map(([k]) => k);
+  if (changed.length) parts.push(`environment differs: ${changed.sort().join(', ')}`);
+  return parts.length ? parts.join('; ') : 'configuration changed (mounts, ports, labels or other settings)';
+}

@@ -1,14 +1,22 @@
 // A compose project converged: containers created/recreated/started only where the config
 // hash, state or networks differ, and services whose bind-mounted config changed reloaded
 // (their x-provision-reload signal) or restarted, since Compose itself does not notice.
-import { sh, type Cmd } from '../remote/command.ts';
+import { raw, sh, withDisplay, type Cmd } from '../remote/command.ts';
 import type { Task, TaskContext } from '../engine/types.ts';
-import { PS_FORMAT, parseHashes, parsePs, planProject, servicesMounting, type ComposeModel, type ServiceAction } from './compose-model.ts';
+import { explainDifference, PS_FORMAT, parseHashes, parsePs, planProject, servicesMounting, type ComposeModel, type ServiceAction } from './compose-model.ts';
 
 export interface ComposeProject {
   project: string;
   dir: string;
   model: ComposeModel;
+  /** The compose file and .env this run wants (check mode compares against these, not the host's). */
+  wanted: (ctx: TaskContext) => { compose: string; env: string };
+}
+
+/** In check mode with compose.yml or .env about to change, hash the wanted files instead. */
+interface Staged {
+  compose: string;
+  env: string;
 }
 
 /** Files of a project written (or, in check mode, that would be) during this run. */
@@ -29,16 +37,37 @@ function changedFiles(ctx: TaskContext, project: string): string[] {
 
 const SEP = '=====provision-compose-separator=====';
 
-export function inspectProjectCmd(p: ComposeProject): Cmd {
-  return sh`command -v docker >/dev/null || { echo no-docker; exit 0; }
+/** Shell text that stages wanted files in "$st" (a private temp dir) and the compose arguments to use. */
+function composeInvocation(p: ComposeProject, staged?: Staged): { prelude: Cmd; args: Cmd } {
+  if (!staged) return { prelude: sh`:`, args: sh`-p ${p.project}` };
+  const b64 = (t: string) => Buffer.from(t, 'utf8').toString('base64');
+  return {
+    prelude: sh`st=$(mktemp -d); trap 'rm -rf "$st"' EXIT
+printf '%s' ${b64(staged.compose)} | base64 -d >"$st/compose.yml"
+printf '%s' ${b64(staged.env)} | base64 -d >"$st/.env"`,
+    args: sh`-p ${p.project} --project-directory ${p.dir} -f ${raw('"$st/compose.yml"')} --env-file ${raw('"$st/.env"')}`,
+  };
+}
+
+export function inspectProjectCmd(p: ComposeProject, staged?: Staged): Cmd {
+  const { prelude, args } = composeInvocation(p, staged);
+  const cmd = sh`command -v docker >/dev/null || { echo no-docker; exit 0; }
 cd ${p.dir} 2>/dev/null || { echo not-deployed; exit 0; }
+${prelude}
 # Both at once: this runs on every no-op rerun.
-ps=$(mktemp); trap 'rm -f "$ps"' EXIT
+ps=$(mktemp)
 docker ps -a --no-trunc --format ${PS_FORMAT} >"$ps" &
-docker compose -p ${p.project} config --hash '*'
+docker compose ${args} config --hash '*'
 wait $!
 echo ${SEP}
-cat "$ps"`;
+cat "$ps"; rm -f "$ps"`;
+  return staged ? withDisplay(cmd, `inspect compose project ${p.project} against the wanted files`) : cmd;
+}
+
+function stagedFor(ctx: TaskContext, p: ComposeProject): Staged | undefined {
+  if (!ctx.checkMode) return undefined;
+  const pending = changedFiles(ctx, p.project);
+  return pending.includes('compose.yml') || pending.includes('.env') ? p.wanted(ctx) : undefined;
 }
 
 interface Inspection {
@@ -47,11 +76,13 @@ interface Inspection {
 }
 
 async function inspect(ctx: TaskContext, p: ComposeProject): Promise<Inspection | string> {
-  const out = (await ctx.host.run(inspectProjectCmd(p))).stdout;
+  const staged = stagedFor(ctx, p);
+  const out = (await ctx.host.run(inspectProjectCmd(p, staged))).stdout;
   if (out.trim() === 'no-docker') return 'docker is not installed yet';
   if (out.trim() === 'not-deployed') return `${p.dir} is not deployed yet`;
   const [hashes = '', ps = ''] = out.split(`${SEP}\n`);
   const actions = planProject(p.model, parseHashes(hashes), parsePs(ps));
+  await explainRecreates(ctx, p, actions, staged);
   const recreated = new Set(actions.map((a) => ('service' in a ? a.service : '')));
   const files = changedFiles(ctx, p.project);
   const reloads = servicesMounting(p.model, files)
@@ -63,6 +94,28 @@ async function inspect(ctx: TaskContext, p: ComposeProject): Promise<Inspection 
       why: `${s.binds.filter((b) => files.some((f) => f === b || f.startsWith(`${b}/`))).join(', ')} changed`,
     }));
   return { actions, reloads };
+}
+
+/** Replaces the generic "configuration changed" with what differs (only on the drift path). */
+async function explainRecreates(ctx: TaskContext, p: ComposeProject, actions: ServiceAction[], staged?: Staged): Promise<void> {
+  const targets = actions.flatMap((a) => (a.kind === 'recreate' && a.cause === 'config' ? [a] : []));
+  if (!targets.length) return;
+  const names = targets.map((a) => p.model.services.get(a.service)?.containerName ?? a.service);
+  const { prelude, args } = composeInvocation(p, staged);
+  const cmd = sh`cd ${p.dir}
+${prelude}
+docker compose ${args} config --format json
+echo ${SEP}
+docker inspect --format '{{json .Config}}' ${names}`;
+  const r = await ctx.host.run(withDisplay(cmd, `explain changes of ${names.join(', ')}`), { nothrow: true });
+  if (!r.ok) return;
+  const [cfg = '{}', inspected = ''] = r.stdout.split(`${SEP}\n`);
+  const services = (JSON.parse(cfg) as { services?: Record<string, { image?: string; environment?: Record<string, string | null> }> }).services ?? {};
+  const configs = inspected.trim().split('\n').map((l) => JSON.parse(l) as { Image: string; Env: string[] | null });
+  targets.forEach((a, i) => {
+    const have = configs[i];
+    if (have) a.why = `${names[i]}: ${explainDifference(services[a.service] ?? {}, { image: have.Image, env: have.Env ?? [] })}`;
+  });
 }
 
 function describe(i: Inspection, check: boolean): string {
@@ -87,10 +140,6 @@ export function composeTask(p: ComposeProject, tags?: string[]): Task {
     check: async (ctx) => {
       const i = await inspect(ctx, p);
       if (typeof i === 'string') return { changed: true, reason: `would deploy ${p.project}: ${i}` };
-      const pending = changedFiles(ctx, p.project);
-      if (ctx.checkMode && pending.length && !i.actions.length && !i.reloads.length) {
-        return { changed: true, reason: `would apply changed files to ${p.project}: ${pending.join(', ')}` };
-      }
       if (!i.actions.length && !i.reloads.length) return { changed: false, reason: `${p.project}: every container running with its current config` };
       return { changed: true, reason: describe(i, ctx.checkMode) };
     },

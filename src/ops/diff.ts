@@ -75,6 +75,28 @@ export function unifiedDiff(before: string, after: string, path: string, context
   return out.join('\n');
 }
 
+/** A diff of dotenv-style files that names the keys whose values differ, never the values. */
+export function envKeysDiff(before: string, after: string, path: string): string {
+  const parse = (t: string) =>
+    new Map(
+      t
+        .split('\n')
+        .map((l) => /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=(.*)$/.exec(l))
+        .filter((m): m is RegExpExecArray => m !== null)
+        .map((m) => [m[1] as string, m[2] as string]),
+    );
+  const a = parse(before);
+  const b = parse(after);
+  const lines = [`--- ${path} (on host)`, `+++ ${path} (wanted)`];
+  for (const k of [...new Set([...a.keys(), ...b.keys()])].sort()) {
+    if (a.get(k) === b.get(k)) continue;
+    if (a.has(k)) lines.push(`-${k}=***`);
+    if (b.has(k)) lines.push(`+${k}=***`);
+  }
+  if (lines.length === 2) lines.push('(comments or layout differ; no value changed)');
+  return lines.join('\n');
+}
+
 /** For dotenv-style files: keep keys, hide every value. */
 export function maskEnvValues(text: string): string {
   return text.replace(/^(\s*(?:export\s+)?[A-Za-z_][A-Za-z0-9_]*\s*=).*$/gm, '$1***');

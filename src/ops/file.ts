@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { Cmd, script, sh, withDisplay } from '../remote/command.ts';
 import type { Task, TaskContext } from '../engine/types.ts';
-import { maskEnvValues, unifiedDiff } from './diff.ts';
+import { envKeysDiff, unifiedDiff } from './diff.ts';
 
 export interface FileSpec {
   path: string;
@@ -110,14 +110,10 @@ export function fixAttrsCmd(path: string, mode: string, owner: string, group: st
 
 async function fileDiff(ctx: TaskContext, spec: FileSpec, st: FileState): Promise<string | undefined> {
   const before = st.exists && st.isFile ? (await ctx.$`base64 -w0 -- ${spec.path}`).stdout : '';
-  let a = Buffer.from(before.trim(), 'base64').toString('utf8');
-  let b = spec.content;
+  const a = Buffer.from(before.trim(), 'base64').toString('utf8');
+  const b = spec.content;
   if (a.includes('\0') || b.includes('\0')) return `binary file ${spec.path} differs`;
-  if (spec.sensitive) {
-    a = maskEnvValues(a);
-    b = maskEnvValues(b);
-    if (a === b) return `--- ${spec.path}\n(values changed; hidden)`;
-  }
+  if (spec.sensitive) return envKeysDiff(a, b, spec.path);
   return unifiedDiff(a, b, spec.path);
 }
 

@@ -104,7 +104,8 @@ export function parseHashes(stdout: string): Map<string, string> {
 
 export type ServiceAction =
   | { kind: 'create'; service: string; why: string }
-  | { kind: 'recreate'; service: string; why: string; cause: 'config' | 'network' }
+  | { kind: 'recreate'; service: string; why: string }
+  | { kind: 'reconnect'; service: string; container: string; networks: string[]; why: string }
   | { kind: 'start'; service: string; why: string }
   | { kind: 'replace-foreign'; service: string; container: string; why: string }
   | { kind: 'remove'; container: string; why: string };
@@ -126,13 +127,13 @@ export function planProject(model: ComposeModel, wanted: Map<string, string>, ro
       continue;
     }
     if (c.hash !== hash) {
-      actions.push({ kind: 'recreate', service, cause: 'config', why: `${c.name}: configuration changed (image, env, mounts or labels)` });
+      actions.push({ kind: 'recreate', service, why: `${c.name}: configuration changed (image, env, mounts or labels)` });
       continue;
     }
     const lost = (svc?.networks ?? []).filter((n) => !c.networks.includes(n));
     if (lost.length) {
-      actions.push({ kind: 'recreate', service, cause: 'network', why: `${c.name} is not attached to ${lost.join(', ')}` });
-      continue;
+      actions.push({ kind: 'reconnect', service, container: c.name, networks: lost, why: `${c.name} is not attached to ${lost.join(', ')}` });
+      if (c.state === 'running') continue;
     }
     if (c.state !== 'running') actions.push({ kind: 'start', service, why: `${c.name} is ${c.state || 'not running'}` });
   }

@@ -71,6 +71,8 @@ function stagedFor(ctx: TaskContext, p: ComposeProject): Staged | undefined {
 }
 
 interface Inspection {
+  /** Services of the active profiles. */
+  wanted: string[];
   actions: ServiceAction[];
   reloads: { service: string; container: string; signal?: string; why: string }[];
 }
@@ -83,7 +85,7 @@ async function inspect(ctx: TaskContext, p: ComposeProject): Promise<Inspection 
   const [hashes = '', ps = ''] = out.split(`${SEP}\n`);
   const actions = planProject(p.model, parseHashes(hashes), parsePs(ps));
   await explainRecreates(ctx, p, actions, staged);
-  const recreated = new Set(actions.map((a) => ('service' in a ? a.service : '')));
+  const recreated = new Set(actions.flatMap((a) => (a.kind === 'create' || a.kind === 'recreate' || a.kind === 'replace-foreign' ? [a.service] : [])));
   const files = changedFiles(ctx, p.project);
   const reloads = servicesMounting(p.model, files)
     .filter((s) => parseHashes(hashes).has(s.name) && !recreated.has(s.name))
@@ -93,12 +95,12 @@ async function inspect(ctx: TaskContext, p: ComposeProject): Promise<Inspection 
       signal: s.reload,
       why: `${s.binds.filter((b) => files.some((f) => f === b || f.startsWith(`${b}/`))).join(', ')} changed`,
     }));
-  return { actions, reloads };
+  return { wanted: [...parseHashes(hashes).keys()], actions, reloads };
 }
 
 /** Replaces the generic "configuration changed" with what differs (only on the drift path). */
 async function explainRecreates(ctx: TaskContext, p: ComposeProject, actions: ServiceAction[], staged?: Staged): Promise<void> {
-  const targets = actions.flatMap((a) => (a.kind === 'recreate' && a.cause === 'config' ? [a] : []));
+  const targets = actions.flatMap((a) => (a.kind === 'recreate' ? [a] : []));
   if (!targets.length) return;
   const names = targets.map((a) => p.model.services.get(a.service)?.containerName ?? a.service);
   const { prelude, args } = composeInvocation(p, staged);
@@ -124,6 +126,7 @@ function describe(i: Inspection, check: boolean): string {
     switch (a.kind) {
       case 'create': return `${verb('created', 'create')} ${a.service} (${a.why})`;
       case 'recreate': return `${verb('recreated', 'recreate')} ${a.service} (${a.why})`;
+      case 'reconnect': return `${verb('reconnected', 'reconnect')} ${a.service} (${a.why})`;
       case 'start': return `${verb('started', 'start')} ${a.service} (${a.why})`;
       case 'replace-foreign': return `${verb('replaced', 'replace')} ${a.service} (${a.why})`;
       case 'remove': return `${verb('removed', 'remove')} ${a.container} (${a.why})`;
@@ -149,10 +152,19 @@ export function composeTask(p: ComposeProject, tags?: string[]): Task {
       // A container holding a service's name but not made by this project would block `up`.
       const strays = i.actions.flatMap((a) => (a.kind === 'replace-foreign' || a.kind === 'remove' ? [a.container] : []));
       if (strays.length) await ctx.$`docker rm -f ${strays}`;
-      await ctx.$`cd ${p.dir} && docker compose -p ${p.project} up -d --remove-orphans --quiet-pull`;
-      // Compose recreates on a config-hash change but not on a lost network: force those.
-      const netLost = i.actions.flatMap((a) => (a.kind === 'recreate' && a.cause === 'network' ? [a.service] : []));
-      if (netLost.length) await ctx.$`cd ${p.dir} && docker compose -p ${p.project} up -d --force-recreate --no-deps ${netLost}`;
+      // Compose does not notice a container cut off a network: attach it again, with the
+      // aliases compose gives (service and container name), without restarting it.
+      for (const a of i.actions) {
+        if (a.kind !== 'reconnect') continue;
+        for (const net of a.networks) await ctx.$`docker network connect --alias ${a.service} --alias ${a.container} ${net} ${a.container}`;
+      }
+      const touched = [...new Set(i.actions.flatMap((a) => (a.kind === 'remove' || a.kind === 'reconnect' ? [] : [a.service])))];
+      if (touched.length === i.wanted.length) {
+        await ctx.$`cd ${p.dir} && docker compose -p ${p.project} up -d --remove-orphans --quiet-pull`;
+      } else if (touched.length) {
+        // Only what drifted: a project-wide `up` would also restart the dependents of a recreated service.
+        await ctx.$`cd ${p.dir} && docker compose -p ${p.project} up -d --quiet-pull ${touched}`;
+      }
       for (const r of i.reloads) {
         if (r.signal) await ctx.$`docker kill --signal ${r.signal} ${r.container}`;
         else await ctx.$`docker restart ${r.container}`;

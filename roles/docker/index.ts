@@ -10,10 +10,14 @@ interface DockerVars extends Record<string, unknown> {
   docker: { source: DockerSource; daemon: Record<string, unknown> };
 }
 
+const COMPOSE_VERSION = sh`docker compose version --short`;
+const CLOUD_INIT_STATUS = sh`command -v cloud-init >/dev/null || { echo absent; exit 0; }; cloud-init status 2>/dev/null | head -n1 || true`;
+
 const cloudInit: Task = {
   name: 'wait for cloud-init to finish (it holds apt on a fresh VM)',
+  prefetch: [CLOUD_INIT_STATUS],
   check: async (ctx) => {
-    const r = await ctx.probe`command -v cloud-init >/dev/null || { echo absent; exit 0; }; cloud-init status 2>/dev/null | head -n1`;
+    const r = await ctx.read(CLOUD_INIT_STATUS);
     const out = r.stdout.trim();
     if (out === 'absent') return { changed: false, reason: 'no cloud-init' };
     if (/done|disabled|error/.test(out)) return { changed: false, reason: out };
@@ -70,13 +74,14 @@ install -m 0644 "$tmp" ${repo.keyPath}`;
         name: '/etc/docker/daemon.json (json-file log rotation)',
         notify: ['restart docker'],
       }),
-      packagesTask('Docker Engine and Compose v2 packages', (ctx) => plan(ctx).packages),
+      packagesTask('Docker Engine and Compose v2 packages', (facts) => dockerInstallPlan(facts, vars.docker.source).packages),
       serviceTask('docker'),
       userInGroupTask('docker', (f) => f.loginUser),
       {
         name: 'docker compose v2 answers',
+        prefetch: [COMPOSE_VERSION],
         check: async (ctx) => {
-          const r = await ctx.probe`docker compose version --short`;
+          const r = await ctx.read(COMPOSE_VERSION).catch(() => ({ ok: false, stdout: '', stderr: 'docker compose did not answer' }));
           if (r.ok && /^v?2\./.test(r.stdout.trim())) return { changed: false, reason: `compose ${r.stdout.trim()}` };
           if (ctx.checkMode) return { changed: false, reason: 'compose not installed yet (the package task installs it)' };
           throw new Error(`docker compose v2 is not available: ${r.stderr.trim() || r.stdout.trim()}`);

@@ -2,11 +2,18 @@
 // check is never reported as ok: in check mode it is skipped with that reason.
 import { sh, type Arg } from '../remote/command.ts';
 import type { RemoteHost } from '../remote/host.ts';
+import type { ExecResult } from '../remote/shell.ts';
 import type { Facts } from './facts.ts';
 import type { PlannedRole } from './plan.ts';
 import type { Handler, Task, TaskContext, TaskResult } from './types.ts';
 
-export function makeContext(host: RemoteHost, facts: Facts, pr: PlannedRole, checkMode: boolean, state: Map<string, unknown>, notified: Set<string>, log: (l: string) => void): TaskContext {
+export interface Prefetched {
+  results: Map<string, ExecResult>;
+  /** False once anything changed on the host in this run. */
+  valid: () => boolean;
+}
+
+export function makeContext(host: RemoteHost, facts: Facts, pr: PlannedRole, checkMode: boolean, state: Map<string, unknown>, notified: Set<string>, log: (l: string) => void, pre?: Prefetched): TaskContext {
   return {
     host,
     facts,
@@ -17,13 +24,18 @@ export function makeContext(host: RemoteHost, facts: Facts, pr: PlannedRole, che
     secrets: pr.secrets,
     $: (s: TemplateStringsArray, ...v: Arg[]) => host.run(sh(s, ...v)),
     probe: (s: TemplateStringsArray, ...v: Arg[]) => host.run(sh(s, ...v), { nothrow: true }),
+    read: async (cmd) => {
+      const hit = pre?.valid() ? pre.results.get(cmd.text) : undefined;
+      return hit ?? host.run(cmd);
+    },
     state,
     notify: (h: string) => notified.add(h),
     log,
   };
 }
 
-export async function executeTask(task: Task, ctx: TaskContext, role: string): Promise<TaskResult> {
+/** `onApply` runs before anything is changed (prefetched reads are stale from then on). */
+export async function executeTask(task: Task, ctx: TaskContext, role: string, onApply: () => void = () => {}): Promise<TaskResult> {
   const started = Date.now();
   const done = (r: Omit<TaskResult, 'role' | 'name' | 'durationMs'>): TaskResult => ({
     role,
@@ -41,6 +53,7 @@ export async function executeTask(task: Task, ctx: TaskContext, role: string): P
     if (ctx.checkMode) {
       return task.check ? done({ status: 'would-change', reason: found.reason, diff: found.diff }) : done({ status: 'skipped', reason: found.reason });
     }
+    onApply();
     const outcome = (await task.apply(ctx, found)) ?? {};
     for (const h of task.notify ?? []) ctx.notify(h);
     return done({ status: 'changed', reason: outcome.reason ?? found.reason, diff: outcome.diff ?? found.diff });
@@ -49,11 +62,12 @@ export async function executeTask(task: Task, ctx: TaskContext, role: string): P
   }
 }
 
-export async function executeHandler(handler: Handler, ctx: TaskContext, role: string): Promise<TaskResult> {
+export async function executeHandler(handler: Handler, ctx: TaskContext, role: string, onApply: () => void = () => {}): Promise<TaskResult> {
   const started = Date.now();
   const base = { role, name: `handler: ${handler.name}` };
   if (ctx.checkMode) return { ...base, status: 'would-change', durationMs: 0, reason: 'would run: notified by a change' };
   try {
+    onApply();
     const reason = (await handler.run(ctx)) ?? 'notified by a change';
     return { ...base, status: 'changed', durationMs: Date.now() - started, reason: ctx.host.masker.mask(reason) };
   } catch (e) {

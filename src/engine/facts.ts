@@ -12,7 +12,8 @@ export interface Facts {
   systemd: boolean;
   memoryMb: number;
   cpus: number;
-  docker: { version: string | null; compose: string | null };
+  /** Docker engine version when it answers (compose is checked by the docker role). */
+  docker: { version: string | null };
 }
 
 const GATHER = sh`
@@ -30,7 +31,6 @@ if [ -d /run/systemd/system ]; then echo systemd=1; else echo systemd=0; fi
 echo "mem_kb=$(awk '/^MemTotal:/{print $2}' /proc/meminfo)"
 echo "cpus=$(nproc)"
 echo "docker=$(docker version --format '{{.Server.Version}}' 2>/dev/null || true)"
-echo "compose=$(docker compose version --short 2>/dev/null || true)"
 `;
 
 export function parseFacts(text: string): Facts {
@@ -55,7 +55,7 @@ export function parseFacts(text: string): Facts {
     systemd: get('systemd') === '1',
     memoryMb: Math.round(Number(get('mem_kb') || 0) / 1024),
     cpus: Number(get('cpus') || 0),
-    docker: { version: get('docker') || null, compose: get('compose') || null },
+    docker: { version: get('docker') || null },
   };
 }
 

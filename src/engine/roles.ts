@@ -19,6 +19,10 @@ export interface RoleLibrary {
   varsSchema: Record<string, object>;
 }
 
+// Set by src/build.ts in the bundle: roles are then loaded from .build/roles/<name>.js.
+declare const __PROVISION_BUILT__: boolean | undefined;
+const BUILT = typeof __PROVISION_BUILT__ !== 'undefined' && __PROVISION_BUILT__;
+
 export async function loadRoleLibrary(rolesDir: string, filesDir: string): Promise<RoleLibrary> {
   if (!existsSync(rolesDir)) throw new ConfigError(`${rolesDir}: roles directory not found`);
   const roles = new Map<string, LoadedRole>();
@@ -29,7 +33,8 @@ export async function loadRoleLibrary(rolesDir: string, filesDir: string): Promi
     if (!existsSync(index)) continue;
     let mod: { default?: RoleModule };
     try {
-      mod = (await import(pathToFileURL(index).href)) as { default?: RoleModule };
+      const file = BUILT ? join(rolesDir, '..', '.build', 'roles', `${name}.js`) : index;
+      mod = (await import(pathToFileURL(file).href)) as { default?: RoleModule };
     } catch (e) {
       throw new ConfigError(`${index}: cannot load role: ${(e as Error).message}`);
     }

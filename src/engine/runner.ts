@@ -4,7 +4,8 @@
 import { Listr, type ListrTask, type ListrTaskWrapper, type ListrRendererFactory } from 'listr2';
 import { Masker } from '../remote/mask.ts';
 import { BecomeError, RemoteHost, UnreachableError } from '../remote/host.ts';
-import { executeHandler, executeTask, makeContext } from './execute.ts';
+import { executeHandler, executeTask, makeContext, type Prefetched } from './execute.ts';
+import { prefetch } from './prefetch.ts';
 import { gatherFacts, type Facts } from './facts.ts';
 import type { HostPlan, PlannedRole } from './plan.ts';
 import type { HostResult, TaskResult } from './types.ts';
@@ -56,12 +57,12 @@ function show(w: Wrapper, t: TaskResult): void {
 function roleTasks(plan: PlannedRole, env: HostEnv): ListrTask[] {
   const role = plan.role.module;
   const notified = new Set<string>();
-  const ctx = makeContext(env.host, env.facts as Facts, plan, env.opts.check, env.state, notified, env.log);
+  const ctx = makeContext(env.host, env.facts as Facts, plan, env.opts.check, env.state, notified, env.log, env.prefetched);
   const items: ListrTask[] = plan.tasks.map(({ task }) => ({
     title: task.name,
     task: async (_c: unknown, w: Wrapper) => {
       env.current = w;
-      const r = await executeTask(task, ctx, role.name);
+      const r = await executeTask(task, ctx, role.name, () => env.changes++);
       count(env.result, r);
       env.result.durationMs = Date.now() - env.started;
       show(w, r);
@@ -76,7 +77,7 @@ function roleTasks(plan: PlannedRole, env: HostEnv): ListrTask[] {
           return;
         }
         env.current = w;
-        const r = await executeHandler(h, ctx, role.name);
+        const r = await executeHandler(h, ctx, role.name, () => env.changes++);
         count(env.result, r);
         env.result.durationMs = Date.now() - env.started;
         show(w, r);
@@ -94,6 +95,9 @@ interface HostEnv {
   opts: RunOptions;
   current?: Wrapper;
   started: number;
+  /** Applies started on the host so far (prefetched reads are stale after the first). */
+  changes: number;
+  prefetched?: Prefetched;
   log: (line: string) => void;
 }
 
@@ -110,6 +114,7 @@ export async function runPlans(plans: HostPlan[], opts: RunOptions): Promise<Run
       host: undefined as unknown as RemoteHost,
       state: new Map(),
       started: Date.now(),
+      changes: 0,
       result,
       opts,
       log: (line) => {
@@ -126,6 +131,17 @@ export async function runPlans(plans: HostPlan[], opts: RunOptions): Promise<Run
         try {
           await env.host.connect();
           env.facts = await gatherFacts(env.host);
+          const facts = env.facts;
+          const reads = plan.roles.flatMap((pr) =>
+            pr.tasks.flatMap(({ task }) => {
+              try {
+                return typeof task.prefetch === 'function' ? task.prefetch(facts) : (task.prefetch ?? []);
+              } catch {
+                return []; // the task's own check will report the problem
+              }
+            }),
+          );
+          env.prefetched = { results: await prefetch(env.host, reads), valid: () => env.changes === 0 };
         } catch (e) {
           const msg = masker.mask((e as Error).message);
           result.error = msg;

@@ -1,5 +1,5 @@
 // The shapes a role is written in: a task is check + apply; handlers run at the end of a role.
-import type { Arg } from '../remote/command.ts';
+import type { Arg, Cmd } from '../remote/command.ts';
 import type { RemoteHost } from '../remote/host.ts';
 import type { ExecResult } from '../remote/shell.ts';
 import type { Facts } from './facts.ts';
@@ -26,6 +26,8 @@ export interface TaskContext {
   secrets: Record<string, string>;
   $: Tagged;
   probe: Tagged;
+  /** A read-only command whose answer may come from the run's prefetch batch (see Task.prefetch). */
+  read(cmd: Cmd): Promise<ExecResult>;
   /** Scratch space shared by the tasks of one host run (e.g. which config files changed). */
   state: Map<string, unknown>;
   notify(handler: string): void;
@@ -37,6 +39,8 @@ export interface Task {
   tags?: string[];
   /** Return true to run, or a reason to skip. */
   when?: (ctx: TaskContext) => true | string;
+  /** Read-only commands check() will pass to ctx.read(): run for all tasks at once, up front. */
+  prefetch?: Cmd[] | ((facts: Facts) => Cmd[]);
   /** Reads the host only. Without it the task cannot be checked and says so. */
   check?: (ctx: TaskContext) => Promise<CheckResult>;
   /** Makes the change; may refine the reason/diff reported. */

@@ -1,6 +1,7 @@
 // Debian/Ubuntu packages. One dpkg-query tells what is installed; apt-get update runs only
 // when the package lists are older than the cache validity (or a package is unknown to apt).
 import { sh, type Cmd } from '../remote/command.ts';
+import type { Facts } from '../engine/facts.ts';
 import type { Task, TaskContext } from '../engine/types.ts';
 
 export const APT_CACHE_VALID_S = 3600;
@@ -35,13 +36,14 @@ fi
 ${APT} install --no-install-recommends ${pkgs}`;
 }
 
-export function packagesTask(name: string, pkgs: string[] | ((ctx: TaskContext) => string[]), tags?: string[]): Task {
-  const list = (ctx: TaskContext) => (typeof pkgs === 'function' ? pkgs(ctx) : pkgs);
+export function packagesTask(name: string, pkgs: string[] | ((facts: Facts) => string[]), tags?: string[]): Task {
+  const list = (ctx: TaskContext) => (typeof pkgs === 'function' ? pkgs(ctx.facts) : pkgs);
   return {
     name,
     tags,
+    prefetch: (facts) => [installedCmd(typeof pkgs === 'function' ? pkgs(facts) : pkgs)],
     check: async (ctx) => {
-      const missing = missingPackages(list(ctx), (await ctx.host.run(installedCmd(list(ctx)))).stdout);
+      const missing = missingPackages(list(ctx), (await ctx.read(installedCmd(list(ctx)))).stdout);
       return missing.length ? { changed: true, reason: `not installed: ${missing.join(', ')}` } : { changed: false, reason: `installed: ${list(ctx).join(', ')}` };
     },
     apply: async (ctx) => {

@@ -79,7 +79,8 @@ interface Inspection {
 
 async function inspect(ctx: TaskContext, p: ComposeProject): Promise<Inspection | string> {
   const staged = stagedFor(ctx, p);
-  const out = (await ctx.host.run(inspectProjectCmd(p, staged))).stdout;
+  // The plain inspection may come from the prefetch batch; a staged one never does.
+  const out = (await (staged ? ctx.host.run(inspectProjectCmd(p, staged)) : ctx.read(inspectProjectCmd(p)))).stdout;
   if (out.trim() === 'no-docker') return 'docker is not installed yet';
   if (out.trim() === 'not-deployed') return `${p.dir} is not deployed yet`;
   const [hashes = '', ps = ''] = out.split(`${SEP}\n`);
@@ -140,6 +141,7 @@ export function composeTask(p: ComposeProject, tags?: string[]): Task {
   return {
     name: `compose project ${p.project} up to date`,
     tags,
+    prefetch: [inspectProjectCmd(p)],
     check: async (ctx) => {
       const i = await inspect(ctx, p);
       if (typeof i === 'string') return { changed: true, reason: `would deploy ${p.project}: ${i}` };

@@ -30,8 +30,9 @@ export function networkTask(spec: NetworkSpec, tags?: string[]): Task {
   return {
     name: `docker network ${spec.name}`,
     tags,
+    prefetch: [inspectNetworkCmd(spec.name)],
     check: async (ctx) => {
-      const st = parseNetwork((await ctx.host.run(inspectNetworkCmd(spec.name))).stdout);
+      const st = parseNetwork((await ctx.read(inspectNetworkCmd(spec.name))).stdout);
       if (st === 'no-docker') return { changed: true, reason: `would create ${spec.name} (docker is not installed yet)` };
       if (!st.exists) return { changed: true, reason: `network ${spec.name} is missing` };
       if (st.driver !== spec.driver) {

@@ -119,6 +119,8 @@ async function fileDiff(ctx: TaskContext, spec: FileSpec, st: FileState): Promis
 
 export interface FileTaskOptions {
   name?: string;
+  /** The path, when `spec` is a function (lets the check be prefetched). */
+  path?: string;
   tags?: string[];
   notify?: string[];
   /** Runs when the file was written, or in check mode would be (e.g. remember which config changed). */
@@ -127,14 +129,15 @@ export interface FileTaskOptions {
 
 export function fileTask(spec: FileSpec | ((ctx: TaskContext) => FileSpec), opts: FileTaskOptions = {}): Task {
   const resolveSpec = (ctx: TaskContext) => (typeof spec === 'function' ? spec(ctx) : spec);
-  const staticPath = typeof spec === 'function' ? undefined : spec.path;
+  const staticPath = typeof spec === 'function' ? opts.path : spec.path;
   return {
     name: opts.name ?? `file ${staticPath ?? ''}`.trim(),
     tags: opts.tags,
     notify: opts.notify,
+    prefetch: staticPath ? [probePathsCmd([staticPath])] : undefined,
     check: async (ctx) => {
       const s = resolveSpec(ctx);
-      const st = parseProbe((await ctx.host.run(probePathsCmd([s.path]))).stdout).get(s.path) ?? { exists: false };
+      const st = parseProbe((await ctx.read(probePathsCmd([s.path]))).stdout).get(s.path) ?? { exists: false };
       const changes = planFile(s, st);
       if (!changes.length) return { changed: false };
       if (ctx.checkMode) opts.onChanged?.(ctx);
@@ -162,8 +165,9 @@ export function directoriesTask(name: string, dirs: DirSpec[], tags?: string[]):
   return {
     name,
     tags,
+    prefetch: [probePathsCmd(dirs.map((d) => d.path))],
     check: async (ctx) => {
-      const st = parseProbe((await ctx.host.run(probePathsCmd(dirs.map((d) => d.path)))).stdout);
+      const st = parseProbe((await ctx.read(probePathsCmd(dirs.map((d) => d.path)))).stdout);
       const wrong = dirs
         .map((d) => ({ d, c: planFile({ ...d, content: '' }, st.get(d.path) ?? { exists: false }, 'directory') }))
         .filter((x) => x.c.length);

@@ -32,18 +32,21 @@ export function archiveImages(path: string): string[] {
   throw new Error(`${path}: no manifest.json (not a docker save archive?)`);
 }
 
+const LIST_IMAGES = sh`command -v docker >/dev/null || { echo no-docker; exit 0; }
+docker images --format '{{.Repository}}:{{.Tag}}'`;
+
 export function imageArchiveTask(path: string, tags?: string[]): Task {
   let images: string[] | undefined;
   const list = () => (images ??= archiveImages(path));
   return {
     name: `images from ${basename(path)}`,
     tags,
+    prefetch: [LIST_IMAGES],
     check: async (ctx) => {
       const wanted = list();
       // One listing instead of an inspect per image: this runs on every no-op rerun.
-      const r = await ctx.probe`command -v docker >/dev/null || exit 3
-docker images --format '{{.Repository}}:{{.Tag}}'`;
-      if (r.exitCode === 3) return { changed: true, reason: `would load ${wanted.length} image(s) (docker is not installed yet)` };
+      const r = await ctx.read(LIST_IMAGES);
+      if (r.stdout.trim() === 'no-docker') return { changed: true, reason: `would load ${wanted.length} image(s) (docker is not installed yet)` };
       const present = new Set(r.stdout.split('\n'));
       const missing = wanted.filter((i) => !present.has(i) && !present.has(`docker.io/${i}`) && !present.has(i.replace(/^docker\.io\//, '')));
       if (!missing.length) return { changed: false, reason: `${wanted.length} image(s) present` };

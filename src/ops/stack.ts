@@ -66,7 +66,7 @@ export function stackTasks(spec: StackSpec): Task[] {
     ),
     fileTask(
       (ctx) => ({ path: posix.join(spec.hostDir, '.env'), content: spec.env(ctx), mode: '0600', owner: 'root', group: 'root', sensitive: true }),
-      { name: `${spec.project}: .env (secrets, 0600)`, tags, onChanged: (ctx) => recordChanged(ctx, spec.project, '.env') },
+      { name: `${spec.project}: .env (secrets, 0600)`, path: posix.join(spec.hostDir, '.env'), tags, onChanged: (ctx) => recordChanged(ctx, spec.project, '.env') },
     ),
     composeTask({ project: spec.project, dir: spec.hostDir, model: composeModel(compose, spec.project), wanted: (ctx) => ({ compose, env: spec.env(ctx) }) }, tags),
   ];

@@ -10,13 +10,17 @@ export function planService(enabledOut: string, activeOut: string): string[] {
   return todo;
 }
 
+const serviceStateCmd = (unit: string) =>
+  sh`printf '%s\\n' "$(systemctl is-enabled ${unit} 2>/dev/null || true)" "$(systemctl is-active ${unit} 2>/dev/null || true)"`;
+
 export function serviceTask(unit: string, tags?: string[]): Task {
   return {
     name: `service ${unit} enabled and running`,
     tags,
+    prefetch: [serviceStateCmd(unit)],
     check: async (ctx) => {
       if (!ctx.facts.systemd) throw new Error(`${ctx.host.name} does not run systemd; cannot manage ${unit}`);
-      const r = await ctx.probe`printf '%s\\n' "$(systemctl is-enabled ${unit} 2>/dev/null || true)" "$(systemctl is-active ${unit} 2>/dev/null || true)"`;
+      const r = await ctx.read(serviceStateCmd(unit));
       const [en = '', act = ''] = r.stdout.split('\n');
       const todo = planService(en, act);
       return todo.length ? { changed: true, reason: `${unit}: ${todo.join(', ')}` } : { changed: false, reason: `${unit} enabled and active` };
@@ -33,9 +37,10 @@ export function userInGroupTask(group: string, user: (facts: { loginUser: string
   return {
     name: `login user in group ${group}`,
     tags,
+    prefetch: (facts) => [sh`id -nG ${user(facts)}`],
     check: async (ctx) => {
       const u = user(ctx.facts);
-      const groups = (await ctx.$`id -nG ${u}`).stdout.trim().split(/\s+/);
+      const groups = (await ctx.read(sh`id -nG ${u}`)).stdout.trim().split(/\s+/);
       return groups.includes(group) ? { changed: false, reason: `${u} is in ${group}` } : { changed: true, reason: `${u} is not in ${group}` };
     },
     apply: async (ctx) => {

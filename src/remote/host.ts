@@ -174,19 +174,32 @@ export class RemoteHost {
   private async openShell(): Promise<FramedShell> {
     const conn = this.ssh.connection;
     if (!conn || !this.ssh.isConnected()) throw new UnreachableError(this.name, 'not connected');
-    let command = 'exec bash --noprofile --norc';
-    if (this.spec.become) {
-      this.sudoMode ??= await this.detectSudo();
-      command =
-        this.sudoMode === 'nopasswd'
-          ? 'exec sudo -n -H -- bash --noprofile --norc'
-          : "exec sudo -S -p '' -H -- bash --noprofile --norc";
+    // Passwordless sudo is tried first (no extra round trip); only if it refuses is the
+    // password path checked, once.
+    if (this.spec.become && this.sudoMode === undefined) {
+      try {
+        const shell = await this.startShell(conn, 'exec sudo -n -H -- bash --noprofile --norc', false);
+        this.sudoMode = 'nopasswd';
+        return shell;
+      } catch (e) {
+        if (!(e instanceof BecomeError)) throw e;
+        this.sudoMode = await this.detectSudo();
+      }
     }
+    const command = !this.spec.become
+      ? 'exec bash --noprofile --norc'
+      : this.sudoMode === 'nopasswd'
+        ? 'exec sudo -n -H -- bash --noprofile --norc'
+        : "exec sudo -S -p '' -H -- bash --noprofile --norc";
+    return this.startShell(conn, command, this.sudoMode === 'password');
+  }
+
+  private async startShell(conn: NonNullable<NodeSSH['connection']>, command: string, sendPassword: boolean): Promise<FramedShell> {
     const exec = () =>
       new Promise<ClientChannel>((resolve, reject) => {
         conn.exec(command, (err, ch) => {
           if (err) return reject(err);
-          if (this.sudoMode === 'password') ch.write(`${this.spec.becomePassword}\n`);
+          if (sendPassword) ch.write(`${this.spec.becomePassword}\n`);
           resolve(ch);
         });
       });

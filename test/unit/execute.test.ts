@@ -25,6 +25,7 @@ function fakeCtx(checkMode: boolean): { ctx: TaskContext; notified: string[] } {
     secrets: { PW: SECRET },
     $: noRemote,
     probe: noRemote,
+    read: noRemote,
     state: new Map(),
     notify: (h) => void notified.push(h),
     log: () => {},

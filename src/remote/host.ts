@@ -126,7 +126,8 @@ export class RemoteHost {
   async run(cmd: Cmd, opts: RunOptions = {}): Promise<ExecResult> {
     this.masker.add(...cmd.secrets);
     const shown = this.masker.mask(cmd.toString());
-    this.log(`$ ${shown}`);
+    const lines = shown.split('\n').filter((l) => l.trim());
+    this.log(`$ ${lines[0] ?? ''}${lines.length > 1 ? ` … (+${lines.length - 1} lines)` : ''}`);
     let res: ExecResult;
     try {
       const shell = await this.getShell();

@@ -13,6 +13,8 @@ const CONNECTION_PROPS: Record<string, object> = {
   user: { type: 'string', minLength: 1 },
   identityFile: { type: 'string', minLength: 1 },
   become: { type: 'boolean' },
+  // accept-new (default): record a first key, refuse a changed one; strict; off.
+  host_key_checking: { enum: ['accept-new', 'strict', 'off'] },
 };
 
 export function inventorySchema(roleVars: Record<string, object>): object {

@@ -4,6 +4,7 @@ import { homedir } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { Ajv } from 'ajv';
 import type { ConnectionSpec } from '../remote/host.ts';
+import type { HostKeyPolicy } from '../remote/known-hosts.ts';
 import type { Vars } from '../engine/types.ts';
 import { ConfigError, formatAjvErrors, loadYaml } from './errors.ts';
 import { inventorySchema } from './inventory-schema.ts';
@@ -27,7 +28,7 @@ type GroupNode = { hosts?: Record<string, Vars | null> | null; vars?: Vars | nul
 
 const CONNECTION_KEYS = new Set([
   'ansible_host', 'ansible_port', 'ansible_user', 'ansible_ssh_private_key_file', 'ansible_become',
-  'ansible_become_password', 'host', 'port', 'user', 'identityFile', 'become',
+  'ansible_become_password', 'host', 'port', 'user', 'identityFile', 'become', 'host_key_checking',
 ]);
 
 export async function loadInventory(file: string, roleVars: Record<string, object>): Promise<Inventory> {
@@ -103,6 +104,8 @@ export function connectionOf(inv: Inventory, host: InventoryHost, becomePassword
     identityFile: key,
     become: pick<boolean>('become', 'ansible_become') ?? false,
     becomePassword: pick<string>('ansible_become_password') ?? becomePassword,
+    // Ansible's ansible_host_key_checking: false means off.
+    hostKeyChecking: pick<HostKeyPolicy>('host_key_checking') ?? (v.ansible_host_key_checking === false ? 'off' : 'accept-new'),
   };
 }
 

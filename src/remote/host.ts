@@ -7,6 +7,7 @@ import type { ClientChannel } from 'ssh2';
 import { Cmd, sh, type Arg } from './command.ts';
 import { Masker } from './mask.ts';
 import { FramedShell, ShellClosedError, type ExecResult } from './shell.ts';
+import { hostName, knownHostsFile, verifyHostKey, type HostKeyPolicy, type Verdict } from './known-hosts.ts';
 
 export interface ConnectionSpec {
   name: string;
@@ -18,6 +19,9 @@ export interface ConnectionSpec {
   become: boolean;
   becomePassword?: string;
   connectTimeoutMs?: number;
+  hostKeyChecking?: HostKeyPolicy;
+  /** Default: $PROVISION_KNOWN_HOSTS or ~/.ssh/known_hosts. */
+  knownHostsFile?: string;
 }
 
 export interface RunOptions {
@@ -91,8 +95,17 @@ export class RemoteHost {
         throw new UnreachableError(s.name, `cannot read SSH key ${s.identityFile}: ${(e as Error).message}`);
       }
     }
+    let refused: Verdict | undefined;
+    const policy = s.hostKeyChecking ?? 'accept-new';
+    const file = s.knownHostsFile ?? knownHostsFile();
     try {
       await this.ssh.connect({
+        hostVerifier: (key: Buffer) => {
+          const v = verifyHostKey(policy, file, hostName(s.address, s.port), key);
+          if (!v.ok) refused = v;
+          else if (v.message) this.log(v.message);
+          return v.ok;
+        },
         host: s.address,
         port: s.port,
         username: s.user,
@@ -104,6 +117,7 @@ export class RemoteHost {
       });
       this.roundTrips++;
     } catch (e) {
+      if (refused) throw new UnreachableError(s.name, `refused to connect to ${where}: ${refused.message}`);
       throw new UnreachableError(s.name, `cannot connect to ${where}: ${this.masker.mask((e as Error).message)}`);
     }
   }

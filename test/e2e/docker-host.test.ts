@@ -3,7 +3,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { changedTasks, hostReport, runCli, startVm, type Vm } from './vm.ts';
 
 const NAME = 'provision-e2e-docker';
@@ -82,6 +83,23 @@ describe('docker host on a fresh VM', { timeout: 15 * 60_000 }, () => {
     assert.equal(h.failed, 1);
     assert.match(JSON.stringify(r.report), /sudo/);
     assert.match(r.stdout, /nosudo/);
+  });
+
+  it('host keys: a first key is recorded, a changed one refused with a clear error', async () => {
+    const inv = join(vm.dir, 'hostkeys.yml');
+    writeFileSync(inv, `all:\n  hosts:\n    keyed:\n      ansible_host: 127.0.0.1\n      ansible_port: ${vm.port}\n      ansible_user: deploy\n      ansible_ssh_private_key_file: ${vm.key}\n      ansible_become: true\n`);
+    const known = join(vm.dir, 'known_hosts');
+    const first = await runCli(['check', ...PLAYBOOK], inv, { PROVISION_KNOWN_HOSTS: known });
+    assert.equal(first.code, 0, first.stdout);
+    const line = readFileSync(known, 'utf8').trim();
+    assert.match(line, new RegExp(`^\\[127\\.0\\.0\\.1\\]:${vm.port} ssh-ed25519 `));
+    // Same host, another key: what a man in the middle (or a rebuilt VM) looks like.
+    const other = execFileSync('bash', ['-c', `d=$(mktemp -d) && ssh-keygen -q -t ed25519 -N '' -f "$d/k" && cut -d' ' -f1,2 "$d/k.pub"`], { encoding: 'utf8' }).trim();
+    writeFileSync(known, `[127.0.0.1]:${vm.port} ${other}\n`);
+    const second = await runCli(['check', ...PLAYBOOK], inv, { PROVISION_KNOWN_HOSTS: known });
+    assert.equal(second.code, 1);
+    assert.equal(hostReport(second, 'keyed').unreachable, 1);
+    assert.match(second.stdout, /host key .* does not match/);
   });
 
   it('an unreachable host is reported as unreachable with exit 1', async () => {

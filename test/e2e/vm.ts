@@ -73,11 +73,13 @@ function shellWord(s: string): string {
 }
 
 /** Runs `provision <args> -i inventory --json tmp` and parses the report. */
-export function runCli(args: string[], inventory?: string): Promise<RunResult> {
+export function runCli(args: string[], inventory?: string, env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
   const json = join(mkdtempSync(join(tmpdir(), 'report-')), 'report.json');
   const full = [join(ROOT, 'bin/provision.js'), ...args, ...(inventory ? ['-i', inventory] : []), '--json', json];
   return new Promise((res) => {
-    const child = spawn(process.execPath, full, { cwd: ROOT, env: { ...process.env, PROVISION_RENDERER: 'silent' } });
+    // Tests never touch the user's ~/.ssh/known_hosts.
+    const knownHosts = join(dirname(json), 'known_hosts');
+    const child = spawn(process.execPath, full, { cwd: ROOT, env: { ...process.env, PROVISION_RENDERER: 'silent', PROVISION_KNOWN_HOSTS: knownHosts, ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

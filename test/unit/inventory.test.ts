@@ -72,6 +72,7 @@ describe('loadInventory: Ansible layout', () => {
       identityFile: join(FIX, 'keys/id_ed25519'),
       become: true,
       becomePassword: undefined,
+      hostKeyChecking: 'accept-new',
     });
   });
 
@@ -115,6 +116,7 @@ describe('loadInventory: native keys', () => {
       identityFile: resolve(FIX, '../keys/vm1'),
       become: false,
       becomePassword: undefined,
+      hostKeyChecking: 'accept-new',
     });
     const c2 = connectionOf(inv, host(inv, 'vm2'));
     assert.equal(c2.address, 'vm2.example.test');
@@ -186,4 +188,18 @@ describe('loadInventory: Ansible semantics', () => {
       assert.equal(host(inv, 'h1').vars.level, 'deep');
     },
   );
+});
+
+describe('host_key_checking', () => {
+  test('native key wins; ansible_host_key_checking: false means off; default accept-new', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'hkc-'));
+    const file = join(dir, 'inv.yml');
+    writeFileSync(file, 'all:\n  hosts:\n    a: { host_key_checking: strict }\n    b: { ansible_host_key_checking: false }\n    c:\n');
+    const inv = await loadInventory(file, {});
+    const policy = (h: string) => connectionOf(inv, inv.byName.get(h)!).hostKeyChecking;
+    assert.deepEqual([policy('a'), policy('b'), policy('c')], ['strict', 'off', 'accept-new']);
+  });
 });

@@ -49,6 +49,8 @@ all:
       ansible_user: deploy
       ansible_ssh_private_key_file: $key
       ansible_become: true
+      # Every throwaway VM has new host keys on a reused port: nothing to pin.
+      host_key_checking: 'off'
   vars:
 $(sed -e '/^#/d' -e 's/^/    /' "$here/vars.yml")
 EOF

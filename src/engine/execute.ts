@@ -51,6 +51,8 @@ export async function executeTask(task: Task, ctx: TaskContext, role: string, on
     const found = task.check ? await task.check(ctx) : { changed: true as const, reason: 'this task cannot be checked without running it' };
     if (!found.changed) return done({ status: 'ok', reason: found.reason });
     if (ctx.checkMode) {
+      // Say which handlers the change would run, too.
+      if (task.check) for (const h of task.notify ?? []) ctx.notify(h);
       return task.check ? done({ status: 'would-change', reason: found.reason, diff: found.diff }) : done({ status: 'skipped', reason: found.reason });
     }
     onApply();
@@ -65,7 +67,7 @@ export async function executeTask(task: Task, ctx: TaskContext, role: string, on
 export async function executeHandler(handler: Handler, ctx: TaskContext, role: string, onApply: () => void = () => {}): Promise<TaskResult> {
   const started = Date.now();
   const base = { role, name: `handler: ${handler.name}` };
-  if (ctx.checkMode) return { ...base, status: 'would-change', durationMs: 0, reason: 'would run: notified by a change' };
+  if (ctx.checkMode) return { ...base, status: 'would-change', durationMs: 0, reason: `would run ${handler.name}: notified by a change` };
   try {
     onApply();
     const reason = (await handler.run(ctx)) ?? 'notified by a change';

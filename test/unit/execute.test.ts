@@ -58,7 +58,7 @@ describe('executeTask', () => {
     assert.deepEqual(notified, []);
   });
 
-  test('would-change in check mode, with reason and diff; apply NOT called, nothing notified', async () => {
+  test('would-change in check mode, with reason and diff; apply NOT called; its handler reported as would-run', async () => {
     const { ctx, notified } = fakeCtx(true);
     const t = task(true);
     const r = await executeTask(t, ctx, 'docker');
@@ -66,7 +66,9 @@ describe('executeTask', () => {
     assert.equal(r.reason, 'it differs');
     assert.equal(r.diff, '-a\n+b');
     assert.equal(t.applied, 0);
-    assert.deepEqual(notified, []);
+    assert.deepEqual(notified, ['restart docker']);
+    const h = await executeHandler({ name: 'restart docker', run: async () => assert.fail('a handler must not run in check mode') }, ctx, 'docker');
+    assert.deepEqual([h.status, h.reason], ['would-change', 'would run restart docker: notified by a change']);
   });
 
   test('changed + notify when applied', async () => {

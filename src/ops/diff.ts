@@ -96,8 +96,3 @@ export function envKeysDiff(before: string, after: string, path: string): string
   if (lines.length === 2) lines.push('(comments or layout differ; no value changed)');
   return lines.join('\n');
 }
-
-/** For dotenv-style files: keep keys, hide every value. */
-export function maskEnvValues(text: string): string {
-  return text.replace(/^(\s*(?:export\s+)?[A-Za-z_][A-Za-z0-9_]*\s*=).*$/gm, '$1***');
-}

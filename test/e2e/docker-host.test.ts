@@ -71,6 +71,8 @@ describe('docker host on a fresh VM', { timeout: 15 * 60_000 }, () => {
     assert.equal(still.stdout.trim(), 'absent', 'check must not create the network');
     const r = await vm.provision('apply', ...PLAYBOOK);
     assert.deepEqual(changedTasks(r, NAME), ['networks | docker network shioaji-network']);
+    const again = await vm.provision('apply', ...PLAYBOOK);
+    assert.deepEqual(changedTasks(again, NAME), []);
   });
 
   it('a user without sudo rights gets a clear become error and exit 1', async () => {

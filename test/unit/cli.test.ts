@@ -187,3 +187,32 @@ describe('cli main', () => {
     assert.equal(r.code, 2);
   });
 });
+
+describe('cli validate: stacks', () => {
+  test('site.yml with the trading app images unset → 2, naming each missing image and the missing secrets', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cli-apps-'));
+    const inv = join(dir, 'hosts.yml');
+    writeFileSync(inv, 'all:\n  hosts:\n    devvm:\n      ansible_host: 127.0.0.1\n      ansible_port: 1\n');
+    const saved = { g: process.env.GRAFANA_ADMIN_PASSWORD, p: process.env.POSTGRES_PASSWORD };
+    delete process.env.GRAFANA_ADMIN_PASSWORD;
+    delete process.env.POSTGRES_PASSWORD;
+    try {
+      const r = await cli('validate', '-i', inv, '-p', SITE);
+      assert.equal(r.code, 2);
+      assert.match(r.err, /missing secret GRAFANA_ADMIN_PASSWORD \(needed by role infra on devvm\)/);
+      assert.match(r.err, /missing secret POSTGRES_PASSWORD \(needed by role ibapi on devvm\)/);
+      process.env.GRAFANA_ADMIN_PASSWORD = 'grafana-pw-123';
+      process.env.POSTGRES_PASSWORD = 'postgres-pw-1234';
+      const r2 = await cli('validate', '-i', inv, '-p', SITE);
+      assert.equal(r2.code, 2);
+      assert.match(r2.err, /host devvm: role shioaji: images\.shioaji_gateway: no image given for SHIOAJI_GATEWAY_IMAGE/);
+      assert.match(r2.err, /host devvm: role ibapi: images\.ibapi_web: no image given for IBAPI_WEB_IMAGE/);
+    } finally {
+      for (const [k, v] of [['GRAFANA_ADMIN_PASSWORD', saved.g], ['POSTGRES_PASSWORD', saved.p]] as const) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { maskEnvValues, unifiedDiff } from '../../src/ops/diff.ts';
+import { envKeysDiff, unifiedDiff } from '../../src/ops/diff.ts';
 
 const lines = (n: number, f: (i: number) => string = (i) => `line ${i}`) =>
   Array.from({ length: n }, (_, i) => f(i + 1)).join('\n') + '\n';
@@ -71,17 +71,13 @@ describe('unifiedDiff', () => {
   });
 });
 
-describe('maskEnvValues', () => {
-  test('hides values, keeps keys, comments and blank lines', () => {
-    assert.equal(
-      maskEnvValues('# db\nPOSTGRES_PASSWORD=s3cret\n\nexport API_KEY="abc def"\n  SPACED = v\nEMPTY=\n'),
-      '# db\nPOSTGRES_PASSWORD=***\n\nexport API_KEY=***\n  SPACED =***\nEMPTY=***\n',
-    );
+describe('envKeysDiff', () => {
+  test('names the keys added, removed or changed, never a value', () => {
+    const d = envKeysDiff("A='1'\nPW='old-s3cret'\nGONE=x\n", "A='1'\nPW='new-s3cret'\nNEW=y\n", '/s/.env');
+    assert.equal(d, '--- /s/.env (on host)\n+++ /s/.env (wanted)\n-GONE=***\n+NEW=***\n-PW=***\n+PW=***');
+    assert.ok(!d.includes('s3cret'));
   });
-  test('a value containing = is hidden whole', () => {
-    assert.equal(maskEnvValues('TOKEN=a=b=c'), 'TOKEN=***');
-  });
-  test('lines that are not assignments are kept', () => {
-    assert.equal(maskEnvValues('not an assignment\n1BAD=x'), 'not an assignment\n1BAD=x');
+  test('only comments differ: says so', () => {
+    assert.match(envKeysDiff('# a\nK=v\n', '# b\nK=v\n', '/e'), /no value changed/);
   });
 });

@@ -100,7 +100,7 @@ export function buildPlan(inv: Inventory, book: Playbook, lib: RoleLibrary, secr
   }
   for (const { host, pr, names } of pending) {
     pr.secrets = Object.fromEntries(names.filter((n) => secrets[n] !== undefined).map((n) => [n, secrets[n] as string]));
-    if (pr.secrets && Object.keys(pr.secrets).length < names.length) continue; // reported as missing above
+    if (Object.keys(pr.secrets).length < names.length) continue; // reported as missing above
     for (const msg of pr.role.module.validate?.(pr.vars, pr.secrets) ?? []) problems.push(`${inv.file}: host ${host}: role ${pr.role.module.name}: ${msg}`);
   }
   if (problems.length) throw new ConfigError('invalid input; nothing was changed', problems);

@@ -58,15 +58,16 @@ function roleTasks(plan: PlannedRole, env: HostEnv): ListrTask[] {
   const role = plan.role.module;
   const notified = new Set<string>();
   const ctx = makeContext(env.host, env.facts as Facts, plan, env.opts.check, env.state, notified, env.log, env.prefetched);
+  const run = async (w: Wrapper, exec: (onApply: () => void) => Promise<TaskResult>) => {
+    env.current = w;
+    const r = await exec(() => env.changes++);
+    count(env.result, r);
+    env.result.durationMs = Date.now() - env.started;
+    show(w, r);
+  };
   const items: ListrTask[] = plan.tasks.map(({ task }) => ({
     title: task.name,
-    task: async (_c: unknown, w: Wrapper) => {
-      env.current = w;
-      const r = await executeTask(task, ctx, role.name, () => env.changes++);
-      count(env.result, r);
-      env.result.durationMs = Date.now() - env.started;
-      show(w, r);
-    },
+    task: (_c: unknown, w: Wrapper) => run(w, (onApply) => executeTask(task, ctx, role.name, onApply)),
   }));
   for (const h of role.handlers ?? []) {
     items.push({
@@ -76,11 +77,7 @@ function roleTasks(plan: PlannedRole, env: HostEnv): ListrTask[] {
           w.skip('not notified');
           return;
         }
-        env.current = w;
-        const r = await executeHandler(h, ctx, role.name, () => env.changes++);
-        count(env.result, r);
-        env.result.durationMs = Date.now() - env.started;
-        show(w, r);
+        await run(w, (onApply) => executeHandler(h, ctx, role.name, onApply));
       },
     });
   }

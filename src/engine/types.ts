@@ -9,7 +9,14 @@ export type Vars = Record<string, unknown>;
 /** What check found: in sync (with an optional reason why), or what would change. */
 export type CheckResult =
   | { changed: false; reason?: string }
-  | { changed: true; reason: string; diff?: string };
+  | {
+      changed: true;
+      reason: string;
+      diff?: string;
+      /** What check read, handed to apply (which runs right after, on the same host) so it
+       * need not read the host again or parse the reason text. */
+      data?: unknown;
+    };
 
 export type Tagged = (strings: TemplateStringsArray, ...values: Arg[]) => Promise<ExecResult>;
 

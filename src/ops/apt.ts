@@ -44,10 +44,10 @@ export function packagesTask(name: string, pkgs: string[] | ((facts: Facts) => s
     prefetch: (facts) => [installedCmd(typeof pkgs === 'function' ? pkgs(facts) : pkgs)],
     check: async (ctx) => {
       const missing = missingPackages(list(ctx), (await ctx.read(installedCmd(list(ctx)))).stdout);
-      return missing.length ? { changed: true, reason: `not installed: ${missing.join(', ')}` } : { changed: false, reason: `installed: ${list(ctx).join(', ')}` };
+      return missing.length ? { changed: true, reason: `not installed: ${missing.join(', ')}`, data: missing } : { changed: false, reason: `installed: ${list(ctx).join(', ')}` };
     },
-    apply: async (ctx) => {
-      const missing = missingPackages(list(ctx), (await ctx.host.run(installedCmd(list(ctx)))).stdout);
+    apply: async (ctx, found) => {
+      const missing = found.data as string[];
       await ctx.host.run(installCmd(missing), { timeoutMs: 30 * 60_000 });
       return { reason: `installed ${missing.join(', ')}` };
     },

@@ -14,13 +14,10 @@ export interface ComposeProject {
 }
 
 /** In check mode with compose.yml or .env about to change, hash the wanted files instead. */
-interface Staged {
-  compose: string;
-  env: string;
-}
+type Staged = ReturnType<ComposeProject['wanted']>;
 
 /** Files of a project written (or, in check mode, that would be) during this run. */
-export function changedFilesKey(project: string): string {
+function changedFilesKey(project: string): string {
   return `compose:${project}:changed`;
 }
 
@@ -146,10 +143,12 @@ export function composeTask(p: ComposeProject, tags?: string[]): Task {
       const i = await inspect(ctx, p);
       if (typeof i === 'string') return { changed: true, reason: `would deploy ${p.project}: ${i}` };
       if (!i.actions.length && !i.reloads.length) return { changed: false, reason: `${p.project}: every container running with its current config` };
-      return { changed: true, reason: describe(i, ctx.checkMode) };
+      return { changed: true, reason: describe(i, ctx.checkMode), data: i };
     },
-    apply: async (ctx) => {
-      const i = await inspect(ctx, p);
+    apply: async (ctx, found) => {
+      // Check's inspection is still current (apply follows it at once); "not deployed yet" is
+      // not, since the file tasks before this one have deployed the files meanwhile.
+      const i = (found.data as Inspection | undefined) ?? (await inspect(ctx, p));
       if (typeof i === 'string') throw new Error(`${p.project}: ${i}`);
       // A container holding a service's name but not made by this project would block `up`.
       const strays = i.actions.flatMap((a) => (a.kind === 'replace-foreign' || a.kind === 'remove' ? [a.container] : []));

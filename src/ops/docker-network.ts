@@ -37,12 +37,12 @@ export function networkTask(spec: NetworkSpec, tags?: string[]): Task {
       if (!st.exists) return { changed: true, reason: `network ${spec.name} is missing` };
       if (st.driver !== spec.driver) {
         const who = st.containers ? `; ${st.containers} container(s) attached` : '';
-        return { changed: true, reason: `network ${spec.name} has driver ${st.driver}, wanted ${spec.driver}${who}` };
+        return { changed: true, reason: `network ${spec.name} has driver ${st.driver}, wanted ${spec.driver}${who}`, data: { wrongDriver: true } };
       }
       return { changed: false, reason: `${spec.name} exists (${st.driver})` };
     },
     apply: async (ctx, found) => {
-      if (found.reason.includes('has driver')) {
+      if ((found.data as { wrongDriver?: boolean } | undefined)?.wrongDriver) {
         // Recreating would cut every attached container off; that is the user's call.
         throw new Error(`${found.reason}: remove it yourself (docker network rm ${spec.name}) if it may be recreated`);
       }

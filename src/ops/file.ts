@@ -142,11 +142,12 @@ export function fileTask(spec: FileSpec | ((ctx: TaskContext) => FileSpec), opts
       if (!changes.length) return { changed: false };
       if (ctx.checkMode) opts.onChanged?.(ctx);
       const diff = changes.includes('content') || changes.includes('missing') ? await fileDiff(ctx, s, st) : undefined;
-      return { changed: true, reason: `${s.path}: ${changes.join(', ')}`, diff };
+      const rewrite = changes.some((c) => c === 'content' || c === 'missing' || c === 'not a regular file');
+      return { changed: true, reason: `${s.path}: ${changes.join(', ')}`, diff, data: { rewrite } };
     },
     apply: async (ctx, found) => {
       const s = resolveSpec(ctx);
-      if (/content|missing|not a regular/.test(found.reason)) await ctx.host.run(writeFileCmd(s));
+      if ((found.data as { rewrite: boolean }).rewrite) await ctx.host.run(writeFileCmd(s));
       else await ctx.host.run(fixAttrsCmd(s.path, s.mode, s.owner, s.group));
       opts.onChanged?.(ctx);
     },

@@ -1,25 +1,25 @@
 #!/usr/bin/env node
-// Entry point. Runs the esbuild bundle in .build/ when it is newer than every source file
-// (fast start); otherwise registers tsx and runs the TypeScript sources as they are.
-import { existsSync, readdirSync, statSync } from 'node:fs';
+// Entry point. Runs the bundle in .build/ (made by `npm ci` or `npm run build`) when it was
+// built from the sources as they are now; otherwise, or with PROVISION_DEV=1, runs the
+// TypeScript sources through tsx (slower to start, always current).
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { sourceHash, statSignature } from './source-hash.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const stamp = join(root, '.build', 'source-hash');
 
-function newest(dir) {
-  let t = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    t = Math.max(t, e.isDirectory() ? newest(p) : e.name.endsWith('.ts') ? statSync(p).mtimeMs : 0);
-  }
-  return t;
+function bundleIsCurrent() {
+  if (process.env.PROVISION_DEV === '1' || !existsSync(stamp)) return false;
+  const [hash, signature] = readFileSync(stamp, 'utf8').split('\n');
+  if (signature === statSignature(root) || hash === sourceHash(root)) return true;
+  process.stderr.write('provision: the sources changed since the last build; running them directly (npm run build starts faster)\n');
+  return false;
 }
 
-const stamp = join(root, '.build', 'stamp');
-const fresh = existsSync(stamp) && statSync(stamp).mtimeMs > Math.max(newest(join(root, 'src')), newest(join(root, 'roles')));
 let main;
-if (fresh && !process.env.PROVISION_NO_BUILD) {
+if (bundleIsCurrent()) {
   ({ main } = await import(pathToFileURL(join(root, '.build', 'cli.js')).href));
 } else {
   const { register } = await import('tsx/esm/api');

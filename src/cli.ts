@@ -1,5 +1,6 @@
 // The command line: apply, check, validate, facts. Parsing and exit codes only; the work is
 // done in src/config and src/engine.
+import { accessSync, constants, statSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,13 +10,14 @@ import { connectionOf, loadInventory } from './config/inventory.ts';
 import { selectHosts } from './config/patterns.ts';
 import { loadPlaybook } from './config/playbook.ts';
 import { lookupSecret, readDotenv } from './config/secrets.ts';
-import { gatherFacts } from './engine/facts.ts';
+import { RecordingDisplay, type Display } from './engine/events.ts';
+import { DOCKER_VERSION, FACTS } from './engine/facts.ts';
 import { buildPlan } from './engine/plan.ts';
 import { formatChanges, formatRecap, toJsonReport } from './engine/recap.ts';
 import { loadRoleLibrary } from './engine/roles.ts';
-import { runPlans, type RendererName } from './engine/runner.ts';
+import { runPlans } from './engine/runner.ts';
+import type { OpenConnection } from './engine/session.ts';
 import { Masker } from './remote/mask.ts';
-import { RemoteHost } from './remote/host.ts';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, drift: 3 } as const;
 
@@ -105,20 +107,41 @@ async function load(cli: Cli) {
   return { lib, inv };
 }
 
+/** A report path must be writable before any host is touched (else the run's result is lost). */
+export function checkOutputPath(path: string, flag: string): void {
+  const where = resolve(path);
+  try {
+    if (statSync(where, { throwIfNoEntry: false })?.isDirectory()) throw new Error('is a directory');
+    accessSync(dirname(where), constants.W_OK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ConfigError(`${flag} ${path}: cannot write the report there (${code === 'ENOENT' ? 'no such directory' : code === 'EACCES' ? 'permission denied' : (e as Error).message})`);
+  }
+}
+
+// Loaded only for commands that connect: SSH (and listr2) cost start-up time `validate` needs not pay.
+const openSsh: OpenConnection = async (spec, masker, log) => (await import('./remote/ssh.ts')).openSshConnection(spec, masker, log);
+
+async function makeDisplay(cli: Cli): Promise<Display> {
+  if (process.env.PROVISION_RENDERER === 'silent') return new RecordingDisplay();
+  const { ListrDisplay } = await import('./engine/display-listr.ts');
+  return new ListrDisplay(cli.verbose ? 'verbose' : 'default', cli.verbose);
+}
+
 async function cmdRun(cli: Cli): Promise<number> {
+  if (cli.json) checkOutputPath(cli.json, '--json');
   const { lib, inv } = await load(cli);
   const book = await loadPlaybook(cli.playbook, lib.varsSchema);
   const plans = buildPlan(inv, book, lib, readDotenv(inv.dir), { limit: cli.limit, tags: cli.tags, skipTags: cli.skipTags });
   if (cli.command === 'validate') {
     for (const p of plans) {
       const n = p.roles.reduce((a, r) => a + r.tasks.length, 0);
-      console.log(`${p.name}: ${p.connection.user}@${p.connection.address}:${p.connection.port} roles=${p.roles.map((r) => r.role.module.name).join(',')} tasks=${n}`);
+      console.log(`${p.name}: ${p.connection.user}@${p.connection.address}:${p.connection.port} roles=${p.roles.map((r) => r.name).join(',')} tasks=${n}`);
     }
     console.log(`valid: ${cli.inventory}, ${cli.playbook} (${plans.length} host${plans.length === 1 ? '' : 's'})`);
     return EXIT.ok;
   }
-  const renderer: RendererName = process.env.PROVISION_RENDERER === 'silent' ? 'silent' : cli.verbose ? 'verbose' : 'default';
-  const report = await runPlans(plans, { check: cli.check, forks: cli.forks, renderer, verbose: cli.verbose });
+  const report = await runPlans(plans, { check: cli.check, forks: cli.forks, display: await makeDisplay(cli), open: openSsh });
   const changes = formatChanges(report, cli.diff || cli.check);
   if (changes) console.log(`\n${changes}`);
   console.log(`\n${formatRecap(report)}`);
@@ -138,15 +161,20 @@ async function cmdFacts(cli: Cli): Promise<number> {
   const out: Record<string, unknown> = {};
   await Promise.all(
     names.map(async (name) => {
-      const host = new RemoteHost(connectionOf(inv, inv.byName.get(name)!, lookupSecret(secrets, 'PROVISION_BECOME_PASSWORD')), new Masker());
+      const host = inv.byName.get(name);
+      if (!host) return;
       try {
-        await host.connect();
-        out[name] = await gatherFacts(host);
+        const conn = await openSsh(connectionOf(inv, host, lookupSecret(secrets, 'PROVISION_BECOME_PASSWORD')), new Masker(), () => {});
+        try {
+          const [r, docker] = await conn.readMany([FACTS.cmd, DOCKER_VERSION.cmd]);
+          if (!r?.ok || !docker) throw new Error(`cannot read facts: ${r?.stderr.trim() || 'no answer'}`);
+          out[name] = { ...FACTS.parse(r), docker: { version: DOCKER_VERSION.parse(docker) } };
+        } finally {
+          conn.close();
+        }
       } catch (e) {
         out[name] = { error: (e as Error).message };
         rc = EXIT.failed;
-      } finally {
-        host.close();
       }
     }),
   );

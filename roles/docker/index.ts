@@ -1,32 +1,34 @@
 // Docker Engine + Compose v2, daemon.json with log rotation, the login user in the docker group.
-import { defineRole, type Task, type TaskContext } from '../../src/engine/types.ts';
 import { sh } from '../../src/remote/command.ts';
+import { testRead, textRead } from '../../src/engine/read.ts';
+import { defineTask, differs, inSync, withTask } from '../../src/engine/task.ts';
+import { defineRole, type TaskContext } from '../../src/engine/types.ts';
 import { packagesTask } from '../../src/ops/apt.ts';
-import { daemonJson, dockerInstallPlan, type DockerSource } from '../../src/ops/docker-install.ts';
-import { fileTask } from '../../src/ops/file.ts';
+import { composeVersionRead } from '../../src/ops/compose.ts';
+import { daemonJson, DOCKER_PACKAGE_CANDIDATES, dockerInstallPlan, type DockerSource } from '../../src/ops/docker-install.ts';
+import { factsFileTask, fileTask } from '../../src/ops/file.ts';
 import { serviceTask, userInGroupTask } from '../../src/ops/system.ts';
 
 interface DockerVars extends Record<string, unknown> {
   docker: { source: DockerSource; daemon: Record<string, unknown> };
 }
 
-const COMPOSE_VERSION = sh`docker compose version --short`;
-const CLOUD_INIT_STATUS = sh`command -v cloud-init >/dev/null || { echo absent; exit 0; }; cloud-init status 2>/dev/null | head -n1 || true`;
+const KEY_PATH = '/etc/apt/keyrings/docker.asc';
+const LIST_PATH = '/etc/apt/sources.list.d/docker.list';
 
-const cloudInit: Task = {
+const cloudInit = defineTask({
   name: 'wait for cloud-init to finish (it holds apt on a fresh VM)',
-  prefetch: [CLOUD_INIT_STATUS],
-  check: async (ctx) => {
-    const r = await ctx.read(CLOUD_INIT_STATUS);
-    const out = r.stdout.trim();
-    if (out === 'absent') return { changed: false, reason: 'no cloud-init' };
-    if (/done|disabled|error/.test(out)) return { changed: false, reason: out };
-    return { changed: true, reason: `cloud-init is still running (${out})` };
+  reads: { status: textRead(sh`command -v cloud-init >/dev/null || { echo absent; exit 0; }; cloud-init status 2>/dev/null | head -n1 || true`) },
+  check: (_ctx, { status }) => {
+    if (status === 'absent') return inSync('no cloud-init');
+    if (/done|disabled|error/.test(status)) return inSync(status);
+    return differs(`cloud-init is still running (${status})`);
   },
   apply: async (ctx) => {
-    await ctx.host.run(sh`cloud-init status --wait >/dev/null || true`, { timeoutMs: 20 * 60_000 });
+    await ctx.run(sh`cloud-init status --wait >/dev/null || true`, { timeoutMs: 20 * 60_000 });
   },
-};
+});
+
 
 export default defineRole<DockerVars>({
   name: 'docker',
@@ -41,19 +43,17 @@ export default defineRole<DockerVars>({
       },
     },
   },
-  tasks: (vars) => {
+  tasks: ({ vars }) => {
     const plan = (ctx: TaskContext) => dockerInstallPlan(ctx.facts, vars.docker.source);
     const needsRepo = (ctx: TaskContext) => (plan(ctx).repo ? true : 'distro packages need no extra repository');
     return [
       cloudInit,
-      { ...packagesTask('apt prerequisites for the Docker repository', ['ca-certificates', 'curl', 'gnupg']), when: needsRepo },
-      {
+      withTask(packagesTask('apt prerequisites for the Docker repository', ['ca-certificates', 'curl', 'gnupg']), { when: needsRepo }),
+      defineTask({
         name: "Docker's apt signing key",
         when: needsRepo,
-        check: async (ctx) => {
-          const key = plan(ctx).repo!.keyPath;
-          return (await ctx.probe`test -s ${key}`).ok ? { changed: false, reason: `${key} present` } : { changed: true, reason: `${key} missing` };
-        },
+        reads: { present: testRead(sh`test -s ${KEY_PATH}`) },
+        check: (_ctx, { present }) => (present ? inSync(`${KEY_PATH} present`) : differs(`${KEY_PATH} missing`)),
         apply: async (ctx) => {
           const repo = plan(ctx).repo!;
           await ctx.$`install -d -m 0755 /etc/apt/keyrings
@@ -61,33 +61,32 @@ tmp=$(mktemp); trap 'rm -f "$tmp"' EXIT
 curl -fsSL --retry 3 ${repo.keyUrl} -o "$tmp"
 install -m 0644 "$tmp" ${repo.keyPath}`;
         },
-      },
-      {
-        ...fileTask((ctx) => {
-          const repo = plan(ctx).repo!;
+      }),
+      withTask(
+        factsFileTask(LIST_PATH, (facts) => {
+          const repo = dockerInstallPlan(facts, vars.docker.source).repo!;
           return { path: repo.listPath, content: repo.listContent, mode: '0644', owner: 'root', group: 'root' };
         }, { name: "Docker's apt repository" }),
-        when: needsRepo,
-      },
+        { when: needsRepo },
+      ),
       // daemon.json goes down before the engine is installed, so a fresh engine starts with it.
       fileTask({ path: '/etc/docker/daemon.json', content: daemonJson(vars.docker.daemon), mode: '0644', owner: 'root', group: 'root' }, {
         name: '/etc/docker/daemon.json (json-file log rotation)',
         notify: ['restart docker'],
       }),
-      packagesTask('Docker Engine and Compose v2 packages', (facts) => dockerInstallPlan(facts, vars.docker.source).packages),
+      packagesTask('Docker Engine and Compose v2 packages', { candidates: DOCKER_PACKAGE_CANDIDATES, pick: (facts) => dockerInstallPlan(facts, vars.docker.source).packages }),
       serviceTask('docker'),
-      userInGroupTask('docker', (f) => f.loginUser),
-      {
+      userInGroupTask('docker'),
+      defineTask({
         name: 'docker compose v2 answers',
-        prefetch: [COMPOSE_VERSION],
-        check: async (ctx) => {
-          const r = await ctx.read(COMPOSE_VERSION).catch(() => ({ ok: false, stdout: '', stderr: 'docker compose did not answer' }));
-          if (r.ok && /^v?2\./.test(r.stdout.trim())) return { changed: false, reason: `compose ${r.stdout.trim()}` };
-          if (ctx.checkMode) return { changed: false, reason: 'compose not installed yet (the package task installs it)' };
-          throw new Error(`docker compose v2 is not available: ${r.stderr.trim() || r.stdout.trim()}`);
+        reads: { version: composeVersionRead },
+        check: (ctx, { version }) => {
+          if (/^v?2\./.test(version)) return inSync(`compose ${version}`);
+          if (ctx.checkMode) return inSync('compose not installed yet (the package task installs it)');
+          throw new Error(`docker compose v2 is not available: ${version}`);
         },
         apply: async () => {},
-      },
+      }),
     ];
   },
   handlers: [

@@ -2,7 +2,7 @@
 import { defineRole } from '../../src/engine/types.ts';
 import { networkTask, type NetworkSpec } from '../../src/ops/docker-network.ts';
 
-export default defineRole<{ docker_networks: NetworkSpec[] }>({
+export default defineRole<{ docker_networks: { name: string; driver?: string }[] }>({
   name: 'networks',
   description: 'Docker networks infra-network, shioaji-network, ibapi-trading_default',
   varsSchema: {
@@ -16,5 +16,5 @@ export default defineRole<{ docker_networks: NetworkSpec[] }>({
       },
     },
   },
-  tasks: (vars) => vars.docker_networks.map((n) => networkTask({ name: n.name, driver: n.driver ?? 'bridge' })),
+  tasks: ({ vars }) => vars.docker_networks.map((n): NetworkSpec => ({ name: n.name, driver: n.driver ?? 'bridge' })).map((n) => networkTask(n)),
 });

@@ -2,12 +2,12 @@
 // host is touched, and flattens it into hosts with their merged variables.
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { Ajv } from 'ajv';
-import type { ConnectionSpec } from '../remote/host.ts';
+import type { ConnectionSpec } from '../remote/ssh.ts';
 import type { HostKeyPolicy } from '../remote/known-hosts.ts';
 import type { Vars } from '../engine/types.ts';
 import { ConfigError, formatAjvErrors, loadYaml } from './errors.ts';
 import { inventorySchema } from './inventory-schema.ts';
+import { validatorFor } from './validator.ts';
 import { deepMerge } from './merge.ts';
 import type { HostIndex } from './patterns.ts';
 
@@ -33,8 +33,7 @@ const CONNECTION_KEYS = new Set([
 
 export async function loadInventory(file: string, roleVars: Record<string, object>): Promise<Inventory> {
   const src = await loadYaml(file, 'inventory');
-  const ajv = new Ajv({ allErrors: true, strict: false });
-  const validate = ajv.compile(inventorySchema(roleVars));
+  const validate = await validatorFor(inventorySchema(roleVars));
   if (!validate(src.data)) {
     throw new ConfigError(`${file}: invalid inventory`, formatAjvErrors(src, validate.errors));
   }

@@ -1,7 +1,7 @@
 // Playbooks: an ordered list of plays {name, hosts, roles, vars, tags}, validated with ajv.
-import { Ajv } from 'ajv';
 import type { Vars } from '../engine/types.ts';
 import { ConfigError, formatAjvErrors, loadYaml } from './errors.ts';
+import { validatorFor } from './validator.ts';
 
 export interface RoleRef {
   role: string;
@@ -24,7 +24,7 @@ export interface Playbook {
 
 const tags = { type: 'array', items: { type: 'string', pattern: '^[A-Za-z0-9_.-]+$' } };
 
-function playbookSchema(roleVars: Record<string, object>): object {
+export function playbookSchema(roleVars: Record<string, object>): object {
   const vars = { type: ['object', 'null'], properties: roleVars, additionalProperties: false };
   return {
     type: 'array',
@@ -60,8 +60,7 @@ function playbookSchema(roleVars: Record<string, object>): object {
 
 export async function loadPlaybook(file: string, roleVars: Record<string, object>): Promise<Playbook> {
   const src = await loadYaml(file, 'playbook');
-  const ajv = new Ajv({ allErrors: true, strict: false });
-  const validate = ajv.compile(playbookSchema(roleVars));
+  const validate = await validatorFor(playbookSchema(roleVars));
   if (!validate(src.data)) throw new ConfigError(`${file}: invalid playbook`, formatAjvErrors(src, validate.errors));
   type RawPlay = { name?: string; hosts: string; roles: (string | { role: string; tags?: string[]; vars?: Vars | null })[]; vars?: Vars | null; tags?: string[] };
   const plays = (src.data as RawPlay[]).map((p, i) => ({

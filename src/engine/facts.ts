@@ -1,6 +1,6 @@
-// Facts: what the host is, gathered once per run in a single round trip.
-import { sh } from '../remote/command.ts';
-import type { RemoteHost } from '../remote/host.ts';
+// Facts: what the host is, read once per run in the same round trip as every task's reads.
+import { raw, sh } from '../remote/command.ts';
+import { read } from './read.ts';
 
 export interface Facts {
   hostname: string;
@@ -12,11 +12,12 @@ export interface Facts {
   systemd: boolean;
   memoryMb: number;
   cpus: number;
-  /** Docker engine version when it answers (compose is checked by the docker role). */
-  docker: { version: string | null };
 }
 
-const GATHER = sh`
+/** The SSH login user as the host's shell sees it (root's shell under sudo knows it as SUDO_USER). */
+export const LOGIN_USER = raw('"${SUDO_USER:-$(id -un)}"');
+
+const GATHER_CMD = sh`
 . /etc/os-release 2>/dev/null || true
 echo "os_id=\${ID:-}"
 echo "os_version_id=\${VERSION_ID:-}"
@@ -26,11 +27,10 @@ echo "os_pretty=\${PRETTY_NAME:-}"
 echo "hostname=$(hostname 2>/dev/null || cat /etc/hostname)"
 echo "arch=$(dpkg --print-architecture 2>/dev/null || uname -m)"
 echo "kernel=$(uname -r)"
-echo "login_user=\${SUDO_USER:-$(id -un)}"
+echo "login_user=${LOGIN_USER}"
 if [ -d /run/systemd/system ]; then echo systemd=1; else echo systemd=0; fi
 echo "mem_kb=$(awk '/^MemTotal:/{print $2}' /proc/meminfo)"
 echo "cpus=$(nproc)"
-echo "docker=$(docker version --format '{{.Server.Version}}' 2>/dev/null || true)"
 `;
 
 export function parseFacts(text: string): Facts {
@@ -55,11 +55,10 @@ export function parseFacts(text: string): Facts {
     systemd: get('systemd') === '1',
     memoryMb: Math.round(Number(get('mem_kb') || 0) / 1024),
     cpus: Number(get('cpus') || 0),
-    docker: { version: get('docker') || null },
   };
 }
 
-export async function gatherFacts(host: RemoteHost): Promise<Facts> {
-  const res = await host.run(GATHER);
-  return parseFacts(res.stdout);
-}
+export const FACTS = read(GATHER_CMD, (r) => parseFacts(r.stdout));
+
+/** The engine's version, for `provision facts` only (a daemon round trip every run could skip). */
+export const DOCKER_VERSION = read(sh`docker version --format '{{.Server.Version}}' 2>/dev/null || true`, (r) => r.stdout.trim() || null);

@@ -1,31 +1,28 @@
 // From inventory + playbook + roles to a per-host plan, with every input problem found before
 // any host is touched: unknown roles and tags, empty patterns, bad role variables, secrets.
+// Roles build their tasks here, once per host, from everything known: variables and secrets.
 import { ConfigError } from '../config/errors.ts';
 import { connectionOf, roleVarsOf, type Inventory } from '../config/inventory.ts';
 import { deepMerge } from '../config/merge.ts';
 import { selectHosts } from '../config/patterns.ts';
 import type { Playbook } from '../config/playbook.ts';
 import { lookupSecret, resolveSecrets, type SecretSource } from '../config/secrets.ts';
-import type { ConnectionSpec } from '../remote/host.ts';
+import type { ConnectionSpec } from '../remote/ssh.ts';
 import type { LoadedRole, RoleLibrary } from './roles.ts';
-import type { Task, Vars } from './types.ts';
-
-export interface PlannedTask {
-  task: Task;
-  tags: string[];
-}
+import { VarsError, type Handler, type Task, type Vars } from './types.ts';
 
 export interface PlannedRole {
-  role: LoadedRole;
-  vars: Vars;
-  tasks: PlannedTask[];
-  secrets: Record<string, string>;
+  name: string;
+  tasks: Task[];
+  handlers: Handler[];
 }
 
 export interface HostPlan {
   name: string;
   connection: ConnectionSpec;
   roles: PlannedRole[];
+  /** Every secret value this host's run may print: registered for masking before connecting. */
+  secrets: string[];
 }
 
 export interface PlanOptions {
@@ -34,80 +31,109 @@ export interface PlanOptions {
   skipTags?: string[];
 }
 
+interface Pending {
+  host: string;
+  role: LoadedRole;
+  vars: Vars;
+  names: string[];
+  extraTags: string[];
+}
+
+/** Problems that many hosts share are listed once, with the hosts. */
+class Problems {
+  private readonly byMessage = new Map<string, string[]>();
+  add(message: string, host?: string): void {
+    const hosts = this.byMessage.get(message) ?? [];
+    if (host && !hosts.includes(host)) hosts.push(host);
+    this.byMessage.set(message, hosts);
+  }
+  get list(): string[] {
+    return [...this.byMessage].map(([m, hosts]) => {
+      if (!hosts.length) return m;
+      const shown = hosts.slice(0, 5).join(', ');
+      return `${m} (host${hosts.length > 1 ? 's' : ''} ${shown}${hosts.length > 5 ? ` and ${hosts.length - 5} more` : ''})`;
+    });
+  }
+}
+
 export function buildPlan(inv: Inventory, book: Playbook, lib: RoleLibrary, secretSrc: SecretSource, opts: PlanOptions = {}): HostPlan[] {
-  const problems: string[] = [];
+  const problems = new Problems();
   let limited: Set<string> | undefined;
   if (opts.limit) {
     const sel = selectHosts(opts.limit, inv);
-    if (sel.hosts.length === 0) problems.push(`--limit ${opts.limit}: matches no host in ${inv.file}`);
+    if (sel.hosts.length === 0) problems.add(`--limit ${opts.limit}: matches no host in ${inv.file}`);
     limited = new Set(sel.hosts);
   }
 
-  const plans = new Map<string, HostPlan>();
+  const pending: Pending[] = [];
   const secretNeeds = new Map<string, { name: string; role: string; hosts: string[] }>();
-  const knownTags = new Set<string>(['always']);
-  const pending: { host: string; pr: PlannedRole; names: string[] }[] = [];
-
   book.plays.forEach((play, pi) => {
     const sel = selectHosts(play.hosts, inv);
-    if (sel.hosts.length === 0) problems.push(`${book.file}: ${pi}/hosts: "${play.hosts}" matches no host in ${inv.file}`);
+    if (sel.hosts.length === 0) problems.add(`${book.file}: ${pi}/hosts: "${play.hosts}" matches no host in ${inv.file}`);
     play.roles.forEach((ref, ri) => {
       const role = lib.roles.get(ref.role);
       if (!role) {
-        problems.push(`${book.file}: ${pi}/roles/${ri}: unknown role "${ref.role}" (known: ${[...lib.roles.keys()].join(', ')})`);
+        problems.add(`${book.file}: ${pi}/roles/${ri}: unknown role "${ref.role}" (known: ${[...lib.roles.keys()].join(', ')})`);
         return;
       }
       for (const h of sel.hosts) {
         const host = inv.byName.get(h);
         if (!host) continue;
         const vars = deepMerge(role.defaults, roleVarsOf(host), play.vars, ref.vars);
-        let tasks: Task[] = [];
-        try {
-          tasks = role.module.tasks(vars);
-        } catch (e) {
-          problems.push(`role ${ref.role} on ${h}: ${(e as Error).message}`);
-        }
-        const planned = tasks.map((task) => ({ task, tags: [ref.role, ...play.tags, ...ref.tags, ...(task.tags ?? [])] }));
-        planned.forEach((p) => p.tags.forEach((t) => knownTags.add(t)));
         const names = role.module.secrets?.(vars) ?? [];
         for (const name of names) {
           const need = secretNeeds.get(name) ?? { name, role: ref.role, hosts: [] };
           if (!need.hosts.includes(h)) need.hosts.push(h);
           secretNeeds.set(name, need);
         }
-        if (limited && !limited.has(h)) continue;
-        const plan = plans.get(h) ?? { name: h, connection: connectionOf(inv, host, lookupSecret(secretSrc, 'PROVISION_BECOME_PASSWORD')), roles: [] };
-        plans.set(h, plan);
-        const pr: PlannedRole = { role, vars, tasks: planned, secrets: {} };
-        plan.roles.push(pr);
-        pending.push({ host: h, pr, names });
+        pending.push({ host: h, role, vars, names, extraTags: [ref.role, ...play.tags, ...ref.tags] });
       }
     });
   });
-
-  for (const [flag, list] of [['--tags', opts.tags], ['--skip-tags', opts.skipTags]] as const) {
-    for (const t of list ?? []) {
-      if (!knownTags.has(t)) problems.push(`${flag} ${t}: no task has this tag (known: ${[...knownTags].sort().join(', ')})`);
-    }
-  }
 
   let secrets: Record<string, string> = {};
   try {
     secrets = resolveSecrets(secretSrc, [...secretNeeds.values()]);
   } catch (e) {
-    if (e instanceof ConfigError) problems.push(...e.problems);
-    else throw e;
+    if (!(e instanceof ConfigError)) throw e;
+    for (const p of e.problems) problems.add(p);
   }
-  for (const { host, pr, names } of pending) {
-    pr.secrets = Object.fromEntries(names.filter((n) => secrets[n] !== undefined).map((n) => [n, secrets[n] as string]));
-    if (Object.keys(pr.secrets).length < names.length) continue; // reported as missing above
-    for (const msg of pr.role.module.validate?.(pr.vars, pr.secrets) ?? []) problems.push(`${inv.file}: host ${host}: role ${pr.role.module.name}: ${msg}`);
-  }
-  if (problems.length) throw new ConfigError('invalid input; nothing was changed', problems);
+  const becomePassword = lookupSecret(secretSrc, 'PROVISION_BECOME_PASSWORD');
 
-  for (const { pr } of pending) {
-    pr.tasks = pr.tasks.filter(({ tags }) => selected(tags, opts));
+  // Every role builds its tasks for every selected host (validation is the building itself).
+  const knownTags = new Set<string>(['always']);
+  const plans = new Map<string, HostPlan>();
+  for (const p of pending) {
+    const mine = Object.fromEntries(p.names.filter((n) => secrets[n] !== undefined).map((n) => [n, secrets[n] as string]));
+    if (Object.keys(mine).length < p.names.length) continue; // reported as missing above
+    let tasks: Task[];
+    try {
+      tasks = p.role.module.tasks({ vars: p.vars, secrets: mine, files: p.role.filesDir, host: p.host });
+    } catch (e) {
+      const msgs = e instanceof VarsError ? e.problems : [(e as Error).message];
+      for (const m of msgs) problems.add(`${inv.file}: role ${p.role.module.name}: ${m}`, p.host);
+      continue;
+    }
+    const tagged = tasks.map((t) => ({ task: t, tags: [...p.extraTags, ...t.tags] }));
+    for (const t of tagged) for (const tag of t.tags) knownTags.add(tag);
+    if (limited && !limited.has(p.host)) continue;
+    const host = inv.byName.get(p.host);
+    if (!host) continue;
+    let plan = plans.get(p.host);
+    if (!plan) {
+      plan = { name: p.host, connection: connectionOf(inv, host, becomePassword), roles: [], secrets: [] };
+      plans.set(p.host, plan);
+    }
+    plan.secrets.push(...Object.values(mine));
+    plan.roles.push({ name: p.role.module.name, tasks: tagged.filter((t) => selected(t.tags, opts)).map((t) => t.task), handlers: p.role.module.handlers ?? [] });
   }
+
+  for (const [flag, list] of [['--tags', opts.tags], ['--skip-tags', opts.skipTags]] as const) {
+    for (const t of list ?? []) {
+      if (!knownTags.has(t)) problems.add(`${flag} ${t}: no task has this tag (known: ${[...knownTags].sort().join(', ')})`);
+    }
+  }
+  if (problems.list.length) throw new ConfigError('invalid input; nothing was changed', problems.list);
   return [...plans.values()];
 }
 

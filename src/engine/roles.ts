@@ -3,6 +3,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigError, loadYaml } from '../config/errors.ts';
+import { deepMerge } from '../config/merge.ts';
 import type { RoleModule, Vars } from './types.ts';
 
 export interface LoadedRole {
@@ -19,7 +20,7 @@ export interface RoleLibrary {
   varsSchema: Record<string, object>;
 }
 
-// Set by src/build.ts in the bundle: roles are then loaded from .build/roles/<name>.js.
+// Set by bin/build.ts in the bundle: roles are then loaded from .build/roles/<name>.js.
 declare const __PROVISION_BUILT__: boolean | undefined;
 const BUILT = typeof __PROVISION_BUILT__ !== 'undefined' && __PROVISION_BUILT__;
 
@@ -43,7 +44,8 @@ export async function loadRoleLibrary(rolesDir: string, filesDir: string): Promi
       throw new ConfigError(`${index}: must default-export defineRole({ name: '${name}', … })`);
     }
     const defaultsFile = join(dir, 'defaults.yml');
-    const defaults = existsSync(defaultsFile) ? (((await loadYaml(defaultsFile, 'role defaults')).data as Vars | null) ?? {}) : {};
+    const fromFile = existsSync(defaultsFile) ? (((await loadYaml(defaultsFile, 'role defaults')).data as Vars | null) ?? {}) : {};
+    const defaults = deepMerge(role.defaults, fromFile);
     for (const [k, s] of Object.entries(role.varsSchema ?? {})) {
       if (varsSchema[k] && JSON.stringify(varsSchema[k]) !== JSON.stringify(s)) {
         throw new ConfigError(`${index}: variable ${k} is declared by another role with a different schema`);

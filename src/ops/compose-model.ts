@@ -61,7 +61,7 @@ export function composeModel(text: string, project: string): ComposeModel {
 }
 
 /** Services whose bind mounts contain one of the changed paths (relative to the project dir). */
-export function servicesMounting(model: ComposeModel, changedPaths: string[]): ServiceModel[] {
+export function servicesMounting(model: ComposeModel, changedPaths: readonly string[]): ServiceModel[] {
   return [...model.services.values()].filter((s) =>
     changedPaths.some((p) => s.binds.some((b) => p === b || p.startsWith(`${b}/`))),
   );

@@ -2,37 +2,44 @@
 // hash, state or networks differ, and services whose bind-mounted config changed reloaded
 // (their x-provision-reload signal) or restarted, since Compose itself does not notice.
 import { raw, sh, withDisplay, type Cmd } from '../remote/command.ts';
+import type { ExecResult } from '../remote/connection.ts';
+import { dockerRead, read, type Read } from '../engine/read.ts';
+import { change, defineTask, inSync } from '../engine/task.ts';
 import type { Task, TaskContext } from '../engine/types.ts';
-import { explainDifference, PS_FORMAT, parseHashes, parsePs, planProject, servicesMounting, type ComposeModel, type ServiceAction } from './compose-model.ts';
+import { explainDifference, PS_FORMAT, parseHashes, parsePs, planProject, servicesMounting, type ComposeModel, type ContainerRow, type ServiceAction } from './compose-model.ts';
+
+/**
+ * The files of one stack that were written in this run (or, in check mode, would be): the file
+ * tasks record them, the project task reads them to reload or restart exactly the services
+ * that mount them. One per stack and host run, made by stackTasks and given to both.
+ */
+export class StackChanges {
+  private readonly files = new Set<string>();
+  /** `rel` is relative to the project directory, e.g. "prometheus/prometheus.yml" or ".env". */
+  record(rel: string): void {
+    this.files.add(rel);
+  }
+  get changed(): string[] {
+    return [...this.files];
+  }
+  clear(): void {
+    this.files.clear();
+  }
+}
 
 export interface ComposeProject {
   project: string;
   dir: string;
   model: ComposeModel;
-  /** The compose file and .env this run wants (check mode compares against these, not the host's). */
-  wanted: (ctx: TaskContext) => { compose: string; env: string };
+  /** The compose file and .env this run writes (check mode compares against these, not the host's). */
+  wanted: { compose: string; env: string };
+  changes: StackChanges;
 }
 
-/** In check mode with compose.yml or .env about to change, hash the wanted files instead. */
-type Staged = ReturnType<ComposeProject['wanted']>;
-
-/** Files of a project written (or, in check mode, that would be) during this run. */
-function changedFilesKey(project: string): string {
-  return `compose:${project}:changed`;
-}
-
-export function recordChanged(ctx: TaskContext, project: string, rel: string): void {
-  const key = changedFilesKey(project);
-  const set = (ctx.state.get(key) as Set<string> | undefined) ?? new Set<string>();
-  set.add(rel);
-  ctx.state.set(key, set);
-}
-
-function changedFiles(ctx: TaskContext, project: string): string[] {
-  return [...((ctx.state.get(changedFilesKey(project)) as Set<string> | undefined) ?? [])];
-}
+type Staged = ComposeProject['wanted'];
 
 const SEP = '=====provision-compose-separator=====';
+
 
 /** Shell text that stages wanted files in "$st" (a private temp dir) and the compose arguments to use. */
 function composeInvocation(p: ComposeProject, staged?: Staged): { prelude: Cmd; args: Cmd } {
@@ -46,54 +53,98 @@ printf '%s' ${b64(staged.env)} | base64 -d >"$st/.env"`,
   };
 }
 
-export function inspectProjectCmd(p: ComposeProject, staged?: Staged): Cmd {
+/** Where answers that only change with their inputs are kept: a cache, never state (delete it freely). */
+export const HASH_CACHE_DIR = '/var/cache/provision';
+
+/** Shell: path, mtime and size of the compose plugin binaries (their identity, for cache keys). */
+const COMPOSE_PLUGIN_ID = raw(
+  'stat -c "%n %Y %s" /usr/libexec/docker/cli-plugins/docker-compose /usr/lib/docker/cli-plugins/docker-compose /usr/local/lib/docker/cli-plugins/docker-compose /usr/local/libexec/docker/cli-plugins/docker-compose 2>/dev/null || true',
+);
+
+/**
+ * `docker compose version --short`, which costs ~80 ms of plugin start-up: a v2 answer is
+ * cached, keyed by the plugin binary's identity.
+ */
+export const composeVersionRead: Read<string> = read(
+  sh`cache=${HASH_CACHE_DIR}/compose-version
+id=$(${COMPOSE_PLUGIN_ID})
+if [ -n "$id" ] && [ -f "$cache" ] && [ "$(head -n1 "$cache")" = "$id" ]; then tail -n +2 "$cache"; exit 0; fi
+v=$(docker compose version --short 2>&1 || true)
+printf '%s\n' "$v"
+case "$v" in v2.*|2.*) { install -d -m 0700 ${HASH_CACHE_DIR} && printf '%s\n%s\n' "$id" "$v" >"$cache.tmp" && mv -f "$cache.tmp" "$cache"; } 2>/dev/null || true ;; esac`,
+  (r) => r.stdout.trim(),
+);
+
+/** Every container on the host: one listing shared by all projects' tasks. */
+export const containersRead: Read<ContainerRow[]> = dockerRead(sh`docker ps -a --no-trunc --format ${PS_FORMAT}`, (r) => parsePs(r.stdout));
+
+/**
+ * `docker compose config --hash` of the deployed files. This is the costly part of a no-op
+ * rerun (~0.1 s of CPU per project), so it is cached on the host, keyed by the files' and the
+ * compose plugin's identity.
+ */
+function hashesCmd(p: ComposeProject): Cmd {
+  const cache = `${HASH_CACHE_DIR}/compose-${p.project}.hash`;
+  return sh`cd ${p.dir} 2>/dev/null || { echo not-deployed; exit 0; }
+key=$( { sha256sum compose.yml .env 2>/dev/null || true; ${COMPOSE_PLUGIN_ID}; } | sha256sum | cut -c1-64)
+if [ -f ${cache} ] && [ "$(head -n1 ${cache})" = "$key" ]; then
+  tail -n +2 ${cache}
+else
+  h=$(docker compose -p ${p.project} config --hash '*')
+  printf '%s\n' "$h"
+  { install -d -m 0700 ${HASH_CACHE_DIR} && printf '%s\n%s\n' "$key" "$h" >${cache}.tmp && mv -f ${cache}.tmp ${cache}; } 2>/dev/null || true
+fi`;
+}
+
+/** The same against files not on the host yet (check mode, compose.yml or .env about to change). */
+function stagedHashesCmd(p: ComposeProject, staged: Staged): Cmd {
   const { prelude, args } = composeInvocation(p, staged);
-  const cmd = sh`command -v docker >/dev/null || { echo no-docker; exit 0; }
-cd ${p.dir} 2>/dev/null || { echo not-deployed; exit 0; }
+  return withDisplay(
+    sh`cd ${p.dir} 2>/dev/null || { echo not-deployed; exit 0; }
 ${prelude}
-# Both at once: this runs on every no-op rerun.
-ps=$(mktemp)
-docker ps -a --no-trunc --format ${PS_FORMAT} >"$ps" &
-docker compose ${args} config --hash '*'
-wait $!
-echo ${SEP}
-cat "$ps"; rm -f "$ps"`;
-  return staged ? withDisplay(cmd, `inspect compose project ${p.project} against the wanted files`) : cmd;
+docker compose ${args} config --hash '*'`,
+    `hash compose project ${p.project} as the wanted files would make it`,
+  );
 }
 
-function stagedFor(ctx: TaskContext, p: ComposeProject): Staged | undefined {
-  if (!ctx.checkMode) return undefined;
-  const pending = changedFiles(ctx, p.project);
-  return pending.includes('compose.yml') || pending.includes('.env') ? p.wanted(ctx) : undefined;
+/** Service → config hash of the project as deployed, or undefined when it is not deployed. */
+export type Hashes = Map<string, string> | undefined;
+
+export function parseHashesOutput(r: ExecResult): Hashes {
+  return r.stdout.trim() === 'not-deployed' ? undefined : parseHashes(r.stdout);
 }
 
-interface Inspection {
+export function hashesRead(p: ComposeProject): Read<Hashes> {
+  return dockerRead(hashesCmd(p), parseHashesOutput);
+}
+
+export interface Reload {
+  service: string;
+  container: string;
+  signal?: string;
+  why: string;
+}
+
+export interface Inspection {
   /** Services of the active profiles. */
   wanted: string[];
   actions: ServiceAction[];
-  reloads: { service: string; container: string; signal?: string; why: string }[];
+  reloads: Reload[];
 }
 
-async function inspect(ctx: TaskContext, p: ComposeProject): Promise<Inspection | string> {
-  const staged = stagedFor(ctx, p);
-  // The plain inspection may come from the prefetch batch; a staged one never does.
-  const out = (await (staged ? ctx.host.run(inspectProjectCmd(p, staged)) : ctx.read(inspectProjectCmd(p)))).stdout;
-  if (out.trim() === 'no-docker') return 'docker is not installed yet';
-  if (out.trim() === 'not-deployed') return `${p.dir} is not deployed yet`;
-  const [hashes = '', ps = ''] = out.split(`${SEP}\n`);
-  const actions = planProject(p.model, parseHashes(hashes), parsePs(ps));
-  await explainRecreates(ctx, p, actions, staged);
+/** Pure: the actions for the containers, and the reloads for the files that changed. */
+export function inspectionOf(p: ComposeProject, st: { hashes: Map<string, string>; rows: readonly ContainerRow[] }, changedFiles: readonly string[]): Inspection {
+  const actions = planProject(p.model, st.hashes, [...st.rows]);
   const recreated = new Set(actions.flatMap((a) => (a.kind === 'create' || a.kind === 'recreate' || a.kind === 'replace-foreign' ? [a.service] : [])));
-  const files = changedFiles(ctx, p.project);
-  const reloads = servicesMounting(p.model, files)
-    .filter((s) => parseHashes(hashes).has(s.name) && !recreated.has(s.name))
+  const reloads = servicesMounting(p.model, changedFiles)
+    .filter((s) => st.hashes.has(s.name) && !recreated.has(s.name))
     .map((s) => ({
       service: s.name,
       container: s.containerName,
       signal: s.reload,
-      why: `${s.binds.filter((b) => files.some((f) => f === b || f.startsWith(`${b}/`))).join(', ')} changed`,
+      why: `${s.binds.filter((b) => changedFiles.some((f) => f === b || f.startsWith(`${b}/`))).join(', ')} changed`,
     }));
-  return { wanted: [...parseHashes(hashes).keys()], actions, reloads };
+  return { wanted: [...st.hashes.keys()], actions, reloads };
 }
 
 /** Replaces the generic "configuration changed" with what differs (only on the drift path). */
@@ -107,7 +158,7 @@ ${prelude}
 docker compose ${args} config --format json
 echo ${SEP}
 docker inspect --format '{{json .Config}}' ${names}`;
-  const r = await ctx.host.run(withDisplay(cmd, `explain changes of ${names.join(', ')}`), { nothrow: true });
+  const r = await ctx.run(withDisplay(cmd, `explain changes of ${names.join(', ')}`), { nothrow: true });
   if (!r.ok) return;
   const [cfg = '{}', inspected = ''] = r.stdout.split(`${SEP}\n`);
   const services = (JSON.parse(cfg) as { services?: Record<string, { image?: string; environment?: Record<string, string | null> }> }).services ?? {};
@@ -134,22 +185,33 @@ function describe(i: Inspection, check: boolean): string {
   return parts.join('; ');
 }
 
+/** The project's state as it is now (after this run's file tasks), read live. */
+async function inspectNow(ctx: TaskContext, p: ComposeProject): Promise<Inspection | undefined> {
+  const hashes = await ctx.read(hashesRead(p));
+  return hashes ? inspectionOf(p, { hashes, rows: await ctx.read(containersRead) }, p.changes.changed) : undefined;
+}
+
 export function composeTask(p: ComposeProject, tags?: string[]): Task {
-  return {
+  return defineTask({
     name: `compose project ${p.project} up to date`,
     tags,
-    prefetch: [inspectProjectCmd(p)],
-    check: async (ctx) => {
-      const i = await inspect(ctx, p);
-      if (typeof i === 'string') return { changed: true, reason: `would deploy ${p.project}: ${i}` };
-      if (!i.actions.length && !i.reloads.length) return { changed: false, reason: `${p.project}: every container running with its current config` };
-      return { changed: true, reason: describe(i, ctx.checkMode), data: i };
+    reads: { deployed: hashesRead(p), rows: containersRead },
+    check: async (ctx, { deployed, rows }) => {
+      const pending = p.changes.changed;
+      // Check mode compares against the files this run would write, not the drifted ones.
+      const staged = ctx.checkMode && (pending.includes('compose.yml') || pending.includes('.env')) ? p.wanted : undefined;
+      const hashes = staged ? parseHashesOutput(await ctx.run(stagedHashesCmd(p, staged))) : deployed;
+      if (!hashes) return change(`would deploy ${p.project}: ${p.dir} is not deployed yet`, null);
+      const i = inspectionOf(p, { hashes, rows }, pending);
+      if (!i.actions.length && !i.reloads.length) return inSync(`${p.project}: every container running with its current config`);
+      await explainRecreates(ctx, p, i.actions, staged);
+      return change(describe(i, ctx.checkMode), i);
     },
     apply: async (ctx, found) => {
       // Check's inspection is still current (apply follows it at once); "not deployed yet" is
       // not, since the file tasks before this one have deployed the files meanwhile.
-      const i = (found.data as Inspection | undefined) ?? (await inspect(ctx, p));
-      if (typeof i === 'string') throw new Error(`${p.project}: ${i}`);
+      const i = found.data ?? (await inspectNow(ctx, p));
+      if (!i) throw new Error(`${p.project}: ${p.dir} is not deployed`);
       // A container holding a service's name but not made by this project would block `up`.
       const strays = i.actions.flatMap((a) => (a.kind === 'replace-foreign' || a.kind === 'remove' ? [a.container] : []));
       if (strays.length) await ctx.$`docker rm -f ${strays}`;
@@ -170,12 +232,10 @@ export function composeTask(p: ComposeProject, tags?: string[]): Task {
         if (r.signal) await ctx.$`docker kill --signal ${r.signal} ${r.container}`;
         else await ctx.$`docker restart ${r.container}`;
       }
-      ctx.state.delete(changedFilesKey(p.project));
-      const after = await inspect(ctx, p);
-      if (typeof after !== 'string' && after.actions.length) {
-        throw new Error(`${p.project} did not converge: ${describe(after, true)}`);
-      }
+      p.changes.clear();
+      const after = await inspectNow(ctx, p);
+      if (after?.actions.length) throw new Error(`${p.project} did not converge: ${describe(after, true)}`);
       return { reason: describe(i, false) };
     },
-  };
+  });
 }

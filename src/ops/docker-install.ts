@@ -18,6 +18,11 @@ export interface DockerInstallPlan {
 
 export const SUPPORTED = 'Ubuntu 22.04/24.04 (and later), Debian 12/13';
 
+const OFFICIAL_PACKAGES = ['docker-ce', 'docker-ce-cli', 'containerd.io', 'docker-buildx-plugin', 'docker-compose-plugin'];
+
+/** Every package any plan may install: read at once, before the OS is known. */
+export const DOCKER_PACKAGE_CANDIDATES = [...OFFICIAL_PACKAGES, 'docker.io', 'docker-compose-v2', 'docker-cli', 'docker-compose'];
+
 export function dockerInstallPlan(facts: Pick<Facts, 'os' | 'arch'>, wanted: DockerSource): DockerInstallPlan {
   const { id, versionId, codename } = facts.os;
   const major = Number(versionId.split('.')[0] ?? 0);
@@ -33,7 +38,7 @@ export function dockerInstallPlan(facts: Pick<Facts, 'os' | 'arch'>, wanted: Doc
     const base = `https://download.docker.com/linux/${id}`;
     return {
       source,
-      packages: ['docker-ce', 'docker-ce-cli', 'containerd.io', 'docker-buildx-plugin', 'docker-compose-plugin'],
+      packages: [...OFFICIAL_PACKAGES],
       repo: {
         keyUrl: `${base}/gpg`,
         keyPath: '/etc/apt/keyrings/docker.asc',

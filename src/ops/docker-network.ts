@@ -1,5 +1,7 @@
 // Docker networks: created when missing; never removed or recreated behind the user's back.
-import { sh, type Cmd } from '../remote/command.ts';
+import { sh } from '../remote/command.ts';
+import { dockerRead, type Read } from '../engine/read.ts';
+import { defineTask, differs, inSync } from '../engine/task.ts';
 import type { Task } from '../engine/types.ts';
 
 export interface NetworkSpec {
@@ -7,47 +9,38 @@ export interface NetworkSpec {
   driver: string;
 }
 
-export interface NetworkState {
-  exists: boolean;
-  driver?: string;
-  containers?: number;
+/** Pure: every network's driver from `docker network ls --format '{{.Name}} {{.Driver}}'`. */
+export function parseNetworks(stdout: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const line of stdout.split('\n')) {
+    const [name, driver] = line.trim().split(' ');
+    if (name && driver) out.set(name, driver);
+  }
+  return out;
 }
 
-export function inspectNetworkCmd(name: string): Cmd {
-  return sh`command -v docker >/dev/null || { echo no-docker; exit 0; }
-docker network inspect --format '{{.Driver}} {{len .Containers}}' ${name} 2>/dev/null || echo missing`;
-}
-
-export function parseNetwork(stdout: string): NetworkState | 'no-docker' {
-  const t = stdout.trim();
-  if (t === 'no-docker') return 'no-docker';
-  if (t === 'missing' || t === '') return { exists: false };
-  const [driver, n] = t.split(' ');
-  return { exists: true, driver, containers: Number(n ?? 0) };
-}
+/** Every network on the host: one listing shared by all network tasks. */
+export const networksRead: Read<Map<string, string>> = dockerRead(sh`docker network ls --format '{{.Name}} {{.Driver}}'`, (r) => parseNetworks(r.stdout));
 
 export function networkTask(spec: NetworkSpec, tags?: string[]): Task {
-  return {
+  return defineTask({
     name: `docker network ${spec.name}`,
     tags,
-    prefetch: [inspectNetworkCmd(spec.name)],
-    check: async (ctx) => {
-      const st = parseNetwork((await ctx.read(inspectNetworkCmd(spec.name))).stdout);
-      if (st === 'no-docker') return { changed: true, reason: `would create ${spec.name} (docker is not installed yet)` };
-      if (!st.exists) return { changed: true, reason: `network ${spec.name} is missing` };
-      if (st.driver !== spec.driver) {
-        const who = st.containers ? `; ${st.containers} container(s) attached` : '';
-        return { changed: true, reason: `network ${spec.name} has driver ${st.driver}, wanted ${spec.driver}${who}`, data: { wrongDriver: true } };
-      }
-      return { changed: false, reason: `${spec.name} exists (${st.driver})` };
-    },
-    apply: async (ctx, found) => {
-      if ((found.data as { wrongDriver?: boolean } | undefined)?.wrongDriver) {
+    reads: { networks: networksRead },
+    check: async (ctx, { networks }) => {
+      const driver = networks.get(spec.name);
+      if (driver === undefined) return differs(`network ${spec.name} is missing`);
+      if (driver !== spec.driver) {
         // Recreating would cut every attached container off; that is the user's call.
-        throw new Error(`${found.reason}: remove it yourself (docker network rm ${spec.name}) if it may be recreated`);
+        const n = (await ctx.run(sh`docker network inspect --format '{{len .Containers}}' ${spec.name}`, { nothrow: true })).stdout.trim();
+        const who = n && n !== '0' ? `; ${n} container(s) attached` : '';
+        throw new Error(`network ${spec.name} has driver ${driver}, wanted ${spec.driver}${who}: remove it yourself (docker network rm ${spec.name}) if it may be recreated`);
       }
+      return inSync(`${spec.name} exists (${driver})`);
+    },
+    apply: async (ctx) => {
       await ctx.$`docker network create --driver ${spec.driver} ${spec.name}`;
       return { reason: `created network ${spec.name}` };
     },
-  };
+  });
 }

@@ -3,6 +3,9 @@
 // never leaves a half-written file.
 import { createHash } from 'node:crypto';
 import { Cmd, script, sh, withDisplay } from '../remote/command.ts';
+import { read, type Read } from '../engine/read.ts';
+import { change, defineTask, differs, inSync } from '../engine/task.ts';
+import type { Facts } from '../engine/facts.ts';
 import type { Task, TaskContext } from '../engine/types.ts';
 import { envKeysDiff, unifiedDiff } from './diff.ts';
 
@@ -32,15 +35,27 @@ export function sha256(text: string | Buffer): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
-/** One probe for many paths: "path<TAB>type mode user group uid gid sha" or "path<TAB>missing". */
-export function probePathsCmd(paths: string[]): Cmd {
-  return sh`for p in ${paths}; do
+/**
+ * One probe for many paths: "path<TAB>type mode user group uid gid sha" or "path<TAB>missing".
+ * One stat and one sha256sum for all of them (this runs on every no-op rerun).
+ */
+export function probePathsCmd(paths: readonly string[]): Cmd {
+  return sh`declare -A sha; ex=(); fl=()
+for p in ${[...paths]}; do
   if [ -e "$p" ] || [ -L "$p" ]; then
-    t=$(stat -c '%F %a %U %G %u %g' -- "$p")
-    if [ -f "$p" ] && [ ! -L "$p" ]; then s=$(sha256sum -- "$p" | cut -d' ' -f1); else s=-; fi
-    printf '%s\\t%s %s\\n' "$p" "$t" "$s"
-  else printf '%s\\tmissing\\n' "$p"; fi
-done`;
+    ex+=("$p")
+    if [ -f "$p" ] && [ ! -L "$p" ]; then fl+=("$p"); fi
+  else printf '%s\tmissing\n' "$p"; fi
+done
+if [ \${#fl[@]} -gt 0 ]; then while read -r h f; do sha["$f"]=$h; done < <(sha256sum -- "\${fl[@]}"); fi
+if [ \${#ex[@]} -gt 0 ]; then
+  while IFS=$'\t' read -r p t; do printf '%s\t%s %s\n' "$p" "$t" "\${sha[$p]:--}"; done < <(stat --printf '%n\t%F %a %U %G %u %g\n' -- "\${ex[@]}")
+fi`;
+}
+
+/** Stat and sha256 of many paths in one command; tasks of one stack share one such read. */
+export function probePathsRead(paths: readonly string[]): Read<Map<string, FileState>> {
+  return read(probePathsCmd(paths), (r) => parseProbe(r.stdout));
 }
 
 export function parseProbe(stdout: string): Map<string, FileState> {
@@ -119,39 +134,43 @@ async function fileDiff(ctx: TaskContext, spec: FileSpec, st: FileState): Promis
 
 export interface FileTaskOptions {
   name?: string;
-  /** The path, when `spec` is a function (lets the check be prefetched). */
-  path?: string;
   tags?: string[];
   notify?: string[];
-  /** Runs when the file was written, or in check mode would be (e.g. remember which config changed). */
-  onChanged?: (ctx: TaskContext) => void;
+  /** A probe covering this path and others (one read for a whole stack); default: its own. */
+  probe?: Read<Map<string, FileState>>;
+  /** Called when the file was written, or in check mode would be (e.g. which config changed). */
+  onChanged?: () => void;
 }
 
-export function fileTask(spec: FileSpec | ((ctx: TaskContext) => FileSpec), opts: FileTaskOptions = {}): Task {
-  const resolveSpec = (ctx: TaskContext) => (typeof spec === 'function' ? spec(ctx) : spec);
-  const staticPath = typeof spec === 'function' ? opts.path : spec.path;
-  return {
-    name: opts.name ?? `file ${staticPath ?? ''}`.trim(),
+/** A file with exactly this content, mode and owner; written atomically. */
+export function fileTask(spec: FileSpec, opts: FileTaskOptions = {}): Task {
+  return factsFileTask(spec.path, () => spec, opts);
+}
+
+/** The same, for a file whose content depends on the host (its OS, architecture). */
+export function factsFileTask(path: string, build: (facts: Facts) => FileSpec, opts: FileTaskOptions = {}): Task {
+  return defineTask({
+    name: opts.name ?? `file ${path}`,
     tags: opts.tags,
     notify: opts.notify,
-    prefetch: staticPath ? [probePathsCmd([staticPath])] : undefined,
-    check: async (ctx) => {
-      const s = resolveSpec(ctx);
-      const st = parseProbe((await ctx.read(probePathsCmd([s.path]))).stdout).get(s.path) ?? { exists: false };
-      const changes = planFile(s, st);
-      if (!changes.length) return { changed: false };
-      if (ctx.checkMode) opts.onChanged?.(ctx);
-      const diff = changes.includes('content') || changes.includes('missing') ? await fileDiff(ctx, s, st) : undefined;
+    reads: { probe: opts.probe ?? probePathsRead([path]) },
+    check: async (ctx, { probe }) => {
+      const spec = build(ctx.facts);
+      const st = probe.get(spec.path) ?? { exists: false };
+      const changes = planFile(spec, st);
+      if (!changes.length) return inSync();
+      if (ctx.checkMode) opts.onChanged?.();
+      const diff = changes.includes('content') || changes.includes('missing') ? await fileDiff(ctx, spec, st) : undefined;
       const rewrite = changes.some((c) => c === 'content' || c === 'missing' || c === 'not a regular file');
-      return { changed: true, reason: `${s.path}: ${changes.join(', ')}`, diff, data: { rewrite } };
+      return change(`${spec.path}: ${changes.join(', ')}`, { rewrite, spec }, diff);
     },
-    apply: async (ctx, found) => {
-      const s = resolveSpec(ctx);
-      if ((found.data as { rewrite: boolean }).rewrite) await ctx.host.run(writeFileCmd(s));
-      else await ctx.host.run(fixAttrsCmd(s.path, s.mode, s.owner, s.group));
-      opts.onChanged?.(ctx);
+    apply: async (ctx, { data }) => {
+      const { spec } = data;
+      if (data.rewrite) await ctx.run(writeFileCmd(spec));
+      else await ctx.run(fixAttrsCmd(spec.path, spec.mode, spec.owner, spec.group));
+      opts.onChanged?.();
     },
-  };
+  });
 }
 
 export interface DirSpec {
@@ -162,22 +181,21 @@ export interface DirSpec {
 }
 
 /** Several directories in one task (one probe, one fix). */
-export function directoriesTask(name: string, dirs: DirSpec[], tags?: string[]): Task {
-  return {
+export function directoriesTask(name: string, dirs: DirSpec[], tags?: string[], probe?: Read<Map<string, FileState>>): Task {
+  return defineTask({
     name,
     tags,
-    prefetch: [probePathsCmd(dirs.map((d) => d.path))],
-    check: async (ctx) => {
-      const st = parseProbe((await ctx.read(probePathsCmd(dirs.map((d) => d.path)))).stdout);
+    reads: { probe: probe ?? probePathsRead(dirs.map((d) => d.path)) },
+    check: (_ctx, { probe: st }) => {
       const wrong = dirs
         .map((d) => ({ d, c: planFile({ ...d, content: '' }, st.get(d.path) ?? { exists: false }, 'directory') }))
         .filter((x) => x.c.length);
-      if (!wrong.length) return { changed: false };
-      return { changed: true, reason: wrong.map((w) => `${w.d.path}: ${w.c.join(', ')}`).join('; ') };
+      if (!wrong.length) return inSync();
+      return differs(wrong.map((w) => `${w.d.path}: ${w.c.join(', ')}`).join('; '));
     },
     apply: async (ctx) => {
       // install -d also fixes mode and owner of a directory that already exists.
-      await ctx.host.run(script(...dirs.map((d) => sh`install -d -m ${d.mode} -o ${d.owner} -g ${d.group} -- ${d.path}`)));
+      await ctx.run(script(...dirs.map((d) => sh`install -d -m ${d.mode} -o ${d.owner} -g ${d.group} -- ${d.path}`)));
     },
-  };
+  });
 }

@@ -3,8 +3,9 @@
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { sh } from '../remote/command.ts';
+import { dockerRead, lines } from '../engine/read.ts';
+import { change, defineTask, inSync } from '../engine/task.ts';
 import type { Task } from '../engine/types.ts';
-import { sha256 } from './file.ts';
 
 /** The image references an archive holds, read from its manifest.json without unpacking. */
 export function archiveImages(path: string): string[] {
@@ -32,37 +33,37 @@ export function archiveImages(path: string): string[] {
   throw new Error(`${path}: no manifest.json (not a docker save archive?)`);
 }
 
-const LIST_IMAGES = sh`command -v docker >/dev/null || { echo no-docker; exit 0; }
-docker images --format '{{.Repository}}:{{.Tag}}'`;
+/** Every image reference on the host (repository:tag), one listing for all archive tasks. */
+export const localImagesRead = dockerRead(sh`docker images --format '{{.Repository}}:{{.Tag}}'`, (r) => new Set(lines(r)));
+
+/** Pure: the archive's images the host lacks (docker.io/ prefixes compared both ways). */
+export function missingImages(wanted: readonly string[], present: ReadonlySet<string>): string[] {
+  return wanted.filter((i) => !present.has(i) && !present.has(`docker.io/${i}`) && !present.has(i.replace(/^docker\.io\//, '')));
+}
 
 export function imageArchiveTask(path: string, tags?: string[]): Task {
   let images: string[] | undefined;
   const list = () => (images ??= archiveImages(path));
-  return {
+  return defineTask({
     name: `images from ${basename(path)}`,
     tags,
-    prefetch: [LIST_IMAGES],
-    check: async (ctx) => {
-      const wanted = list();
-      // One listing instead of an inspect per image: this runs on every no-op rerun.
-      const r = await ctx.read(LIST_IMAGES);
-      if (r.stdout.trim() === 'no-docker') return { changed: true, reason: `would load ${wanted.length} image(s) (docker is not installed yet)` };
-      const present = new Set(r.stdout.split('\n'));
-      const missing = wanted.filter((i) => !present.has(i) && !present.has(`docker.io/${i}`) && !present.has(i.replace(/^docker\.io\//, '')));
-      if (!missing.length) return { changed: false, reason: `${wanted.length} image(s) present` };
-      return { changed: true, reason: `missing: ${missing.join(', ')}` };
+    reads: { present: localImagesRead },
+    check: (_ctx, { present }) => {
+      const missing = missingImages(list(), present);
+      return missing.length ? change(`missing: ${missing.join(', ')}`, missing) : inSync(`${list().length} image(s) present`);
     },
     apply: async (ctx, found) => {
-      // Upload as the login user (SFTP), then load with privileges; the temp file is removed either way.
-      const st = statSync(path);
-      const remote = `/tmp/provision-images-${sha256(`${path}:${st.size}:${st.mtimeMs}`).slice(0, 16)}.tar`;
+      const size = statSync(path).size;
+      ctx.progress(`uploading ${basename(path)} (${(size / 2 ** 20).toFixed(0)} MiB)`);
+      // Uploaded into a private directory as the login user, loaded with privileges, removed on every path.
+      const up = await ctx.upload(path);
       try {
-        await ctx.host.putFile(path, remote);
-        await ctx.host.run(sh`docker load -q -i ${remote}`, { timeoutMs: 30 * 60_000 });
+        ctx.progress(`docker load ${basename(path)}`);
+        await ctx.run(sh`docker load -q -i ${up.path}`, { timeoutMs: 30 * 60_000 });
       } finally {
-        await ctx.host.run(sh`rm -f -- ${remote}`, { nothrow: true });
+        await up.remove();
       }
       return { reason: `loaded ${basename(path)} (${found.reason})` };
     },
-  };
+  });
 }

@@ -1,5 +1,8 @@
 // systemd services and group membership.
 import { sh } from '../remote/command.ts';
+import { LOGIN_USER } from '../engine/facts.ts';
+import { read } from '../engine/read.ts';
+import { change, defineTask, differs, inSync } from '../engine/task.ts';
 import type { Task } from '../engine/types.ts';
 
 /** Pure: what to do from `systemctl is-enabled` / `is-active` answers. */
@@ -10,45 +13,47 @@ export function planService(enabledOut: string, activeOut: string): string[] {
   return todo;
 }
 
-const serviceStateCmd = (unit: string) =>
-  sh`printf '%s\\n' "$(systemctl is-enabled ${unit} 2>/dev/null || true)" "$(systemctl is-active ${unit} 2>/dev/null || true)"`;
+/** One systemctl call: "UnitFileState=enabled" and "ActiveState=active" lines. */
+const serviceState = (unit: string) =>
+  read(sh`systemctl show -p UnitFileState -p ActiveState ${unit} 2>/dev/null || true`, (r) => {
+    const kv = new Map(r.stdout.split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1).trim()]));
+    return planService(kv.get('UnitFileState') ?? '', kv.get('ActiveState') ?? '');
+  });
 
 export function serviceTask(unit: string, tags?: string[]): Task {
-  return {
+  return defineTask({
     name: `service ${unit} enabled and running`,
     tags,
-    prefetch: [serviceStateCmd(unit)],
-    check: async (ctx) => {
-      if (!ctx.facts.systemd) throw new Error(`${ctx.host.name} does not run systemd; cannot manage ${unit}`);
-      const r = await ctx.read(serviceStateCmd(unit));
-      const [en = '', act = ''] = r.stdout.split('\n');
-      const todo = planService(en, act);
-      return todo.length ? { changed: true, reason: `${unit}: ${todo.join(', ')}` } : { changed: false, reason: `${unit} enabled and active` };
+    reads: { todo: serviceState(unit) },
+    check: (ctx, { todo }) => {
+      if (!ctx.facts.systemd) throw new Error(`${ctx.host} does not run systemd; cannot manage ${unit}`);
+      return todo.length ? differs(`${unit}: ${todo.join(', ')}`) : inSync(`${unit} enabled and active`);
     },
     apply: async (ctx) => {
       await ctx.$`systemctl enable --now ${unit}`;
       // Wait for the unit to settle so later tasks can use it (docker.socket activation etc.).
       await ctx.$`for i in $(seq 1 30); do systemctl is-active --quiet ${unit} && exit 0; sleep 1; done; systemctl status ${unit} --no-pager | tail -n 20 >&2; exit 1`;
     },
-  };
+  });
 }
 
-export function userInGroupTask(group: string, user: (facts: { loginUser: string }) => string, tags?: string[]): Task {
-  return {
+const loginUserGroups = read(sh`printf '%s\\n' ${LOGIN_USER}; id -nG ${LOGIN_USER}`, (r) => {
+  const [user = '', groups = ''] = r.stdout.split('\n');
+  return { user, groups: groups.trim().split(/\s+/) };
+});
+
+export function userInGroupTask(group: string, tags?: string[]): Task {
+  return defineTask({
     name: `login user in group ${group}`,
     tags,
-    prefetch: (facts) => [sh`id -nG ${user(facts)}`],
-    check: async (ctx) => {
-      const u = user(ctx.facts);
-      const groups = (await ctx.read(sh`id -nG ${u}`)).stdout.trim().split(/\s+/);
-      return groups.includes(group) ? { changed: false, reason: `${u} is in ${group}` } : { changed: true, reason: `${u} is not in ${group}` };
-    },
-    apply: async (ctx) => {
-      const u = user(ctx.facts);
-      await ctx.$`usermod -aG ${group} ${u}`;
+    reads: { login: loginUserGroups },
+    check: (_ctx, { login }) =>
+      login.groups.includes(group) ? inSync(`${login.user} is in ${group}`) : change(`${login.user} is not in ${group}`, login.user),
+    apply: async (ctx, { data: user }) => {
+      await ctx.$`usermod -aG ${group} ${user}`;
       // Group membership is read at login: without sudo, later commands need a new session.
-      if (!ctx.host.spec.become) await ctx.host.reconnect();
-      return { reason: `added ${u} to ${group} (effective from the next login)` };
+      if (!ctx.become) await ctx.reconnect();
+      return { reason: `added ${user} to ${group} (effective from the next login)` };
     },
-  };
+  });
 }

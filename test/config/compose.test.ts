@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 
 import { UI_HOSTS } from '../../roles/infra/config/homepage.js';
-import { IMAGE_ENV_VARS, type ProjectName } from '../../roles/infra/config/images.js';
+import { IMAGE_ENV_VARS, type ProjectName } from '../../src/stack/images.ts';
 import { COMPOSE_FILES, labelsOf, loadCompose, mountsOf, REPO, repoPath, serviceNetworks, type ComposeFile } from './helpers.js';
 
 const PROJECTS = Object.keys(COMPOSE_FILES) as ProjectName[];

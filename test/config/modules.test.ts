@@ -6,10 +6,11 @@ import { describe, it } from 'node:test';
 import { parse, stringify } from 'yaml';
 
 import { alertmanagerConfig } from '../../roles/infra/config/alertmanager.js';
-import { dotenvProblems, renderDotenv } from '../../roles/infra/config/dotenv.js';
-import { assertDomain, infraEnv } from '../../roles/infra/config/env.js';
+import { dotenvProblems, renderDotenv } from '../../src/stack/dotenv.ts';
+import { assertDomain } from '../../src/stack/checks.ts';
+import { infraEnv } from '../../roles/infra/config/env.js';
 import { HOMEPAGE_GROUPS, homepageServices, UI_HOSTS, type HomepageGroup, type HomepageService } from '../../roles/infra/config/homepage.js';
-import { APP_IMAGE_KEYS, DEFAULT_IMAGES, IMAGE_ENV_VARS, imageEnv, isImageRef } from '../../roles/infra/config/images.js';
+import { APP_IMAGE_KEYS, DEFAULT_IMAGES, IMAGE_ENV_VARS, imageEnv, isImageRef } from '../../src/stack/images.ts';
 import { appTargets, DEFAULT_APP_TARGETS } from '../../roles/infra/config/prometheus-targets.js';
 import { ibapiEnv } from '../../roles/ibapi/config/env.js';
 import { shioajiEnv } from '../../roles/shioaji/config/env.js';
@@ -81,8 +82,8 @@ describe('appTargets()', () => {
   });
 
   it('rejects bad input with a path', () => {
-    assert.throws(() => appTargets([{ job: '', targets: ['a:1'] }]), /app_targets\[0\]\.job/);
-    assert.throws(() => appTargets([{ job: 'a', targets: [] }]), /app_targets\[0\]\.targets/);
+    assert.throws(() => appTargets([{ job: '', targets: ['a:1'] }]), /app_metrics_targets\[0\]\.job/);
+    assert.throws(() => appTargets([{ job: 'a', targets: [] }]), /app_metrics_targets\[0\]\.targets/);
     assert.throws(() => appTargets([{ job: 'a', targets: ['nohost'] }]), /targets\[0\]: "nohost"/);
     assert.throws(() => appTargets([{ job: 'a', targets: ['h:70000'] }]), /not host:port/);
     assert.throws(() => appTargets([{ job: 'a', targets: ['h:1'] }, { job: 'a', targets: ['h:2'] }]), /duplicate job/);
@@ -137,7 +138,7 @@ describe('homepageServices()', () => {
 
   it('rejects a bad domain or collector', () => {
     assert.throws(() => homepageServices({ domain: 'Bad Domain' }), /domain/);
-    assert.throws(() => homepageServices({ domain: 'd.test', logCollector: 'fluentd' as never }), /logCollector/);
+    assert.throws(() => homepageServices({ domain: 'd.test', logCollector: 'fluentd' as never }), /log_collector/);
   });
 });
 
@@ -183,8 +184,8 @@ describe('.env builders and serializer', () => {
     assert.equal(env.DOMAIN, 'dev.example.test');
     assert.equal(env.HTTP_PORT, undefined);
     assert.equal(infraEnv({ domain: 'd.test', grafanaAdminUser: 'a', grafanaAdminPassword: 'b', logCollector: 'alloy', httpPort: 8080 }).HTTP_PORT, '8080');
-    assert.throws(() => infraEnv({ domain: 'd.test', grafanaAdminUser: 'a', grafanaAdminPassword: '' }), /password/);
-    assert.throws(() => infraEnv({ domain: 'd.test', grafanaAdminUser: 'a', grafanaAdminPassword: 'b', httpPort: 0 }), /httpPort/);
+    assert.throws(() => infraEnv({ domain: 'd.test', grafanaAdminUser: 'a', grafanaAdminPassword: '' }), /GRAFANA_ADMIN_PASSWORD in \.env/);
+    assert.throws(() => infraEnv({ domain: 'd.test', grafanaAdminUser: 'a', grafanaAdminPassword: 'b', httpPort: 0 }), /http_port/);
   });
 
   it('shioajiEnv / ibapiEnv', () => {
@@ -194,7 +195,7 @@ describe('.env builders and serializer', () => {
     const ib = ibapiEnv({ domain: 'd.test', images, postgres: { user: 'u', password: 'A-long.enough~pw', db: 'd' } });
     assert.equal(ib.POSTGRES_IMAGE, DEFAULT_IMAGES.postgres);
     assert.equal(ib.POSTGRES_PASSWORD, 'A-long.enough~pw');
-    assert.throws(() => ibapiEnv({ domain: 'd.test', images, postgres: { user: 'u', password: 'p@ss/word:long', db: 'd' } }), /postgres\.password: .*DATABASE_URL/);
+    assert.throws(() => ibapiEnv({ domain: 'd.test', images, postgres: { user: 'u', password: 'p@ss/word:long', db: 'd' } }), /POSTGRES_PASSWORD in \.env: .*DATABASE_URL/);
     assert.throws(() => ibapiEnv({ domain: 'd.test', images, postgres: { user: 'u', password: 'short', db: 'd' } }), /at least 12/);
   });
 

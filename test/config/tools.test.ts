@@ -9,9 +9,9 @@ import { after, before, describe, it } from 'node:test';
 import { stringify } from 'yaml';
 
 import { alertmanagerConfig } from '../../roles/infra/config/alertmanager.js';
-import { renderDotenv } from '../../roles/infra/config/dotenv.js';
+import { renderDotenv } from '../../src/stack/dotenv.ts';
 import { infraEnv } from '../../roles/infra/config/env.js';
-import { IMAGE_ENV_VARS, type ProjectName } from '../../roles/infra/config/images.js';
+import { IMAGE_ENV_VARS, type ProjectName } from '../../src/stack/images.ts';
 import { appTargets, DEFAULT_APP_TARGETS } from '../../roles/infra/config/prometheus-targets.js';
 import { ibapiEnv } from '../../roles/ibapi/config/env.js';
 import { shioajiEnv } from '../../roles/shioaji/config/env.js';

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { installCmd, installedCmd, missingPackages } from '../../src/ops/apt.ts';
+import { installCmd, installedFrom, installedRead, missingPackages as missingIn } from '../../src/ops/apt.ts';
+
+const missingPackages = (wanted: string[], out: string) => missingIn(wanted, installedFrom(out));
 
 describe('missingPackages', () => {
   const out = [
@@ -33,10 +35,10 @@ describe('missingPackages', () => {
   );
 });
 
-describe('installedCmd', () => {
-  test('one dpkg-query for all packages, never failing', () => {
+describe('installedRead', () => {
+  test('one dpkg-query for all packages (sorted), never failing', () => {
     assert.equal(
-      installedCmd(['curl', 'docker-ce']).text,
+      installedRead(['docker-ce', 'curl']).cmd.text,
       "dpkg-query -W -f='${Package}\\t${db:Status-Status}\\n' curl docker-ce 2>/dev/null || true",
     );
   });

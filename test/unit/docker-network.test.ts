@@ -1,25 +1,19 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { inspectNetworkCmd, parseNetwork } from '../../src/ops/docker-network.ts';
+import { networksRead, networkTask, parseNetworks } from '../../src/ops/docker-network.ts';
+import { FakeConnection } from '../fakes/fake-connection.ts';
+import { runTasks } from '../fakes/run-tasks.ts';
 
-describe('parseNetwork', () => {
-  test('existing network with driver and container count', () => {
-    assert.deepEqual(parseNetwork('bridge 3\n'), { exists: true, driver: 'bridge', containers: 3 });
+describe('parseNetworks', () => {
+  test('names and drivers, blank lines ignored', () => {
+    assert.deepEqual(parseNetworks('bridge bridge\ninfra-network bridge\n\nswarm-net overlay\n'), new Map([['bridge', 'bridge'], ['infra-network', 'bridge'], ['swarm-net', 'overlay']]));
   });
-  test('existing network without containers', () => {
-    assert.deepEqual(parseNetwork('overlay 0'), { exists: true, driver: 'overlay', containers: 0 });
-  });
-  test('missing', () => assert.deepEqual(parseNetwork('missing\n'), { exists: false }));
-  test('empty output is missing', () => assert.deepEqual(parseNetwork('  \n'), { exists: false }));
-  test('docker not installed', () => assert.equal(parseNetwork('no-docker\n'), 'no-docker'));
+  test('empty output: no networks', () => assert.equal(parseNetworks('  \n').size, 0));
 });
 
-describe('inspectNetworkCmd', () => {
-  test('quotes the name and never fails', () => {
-    assert.equal(
-      inspectNetworkCmd('infra-network').text,
-      "command -v docker >/dev/null || { echo no-docker; exit 0; }\n" +
-        "docker network inspect --format '{{.Driver}} {{len .Containers}}' infra-network 2>/dev/null || echo missing",
-    );
+describe('networksRead', () => {
+  test('one docker read lists every network', () => {
+    assert.equal(networksRead.needsDocker, true);
+    assert.equal(networksRead.cmd.text, "command -v docker >/dev/null 2>&1 || { echo __provision_no_docker__; exit 0; }\ndocker network ls --format '{{.Name}} {{.Driver}}'");
   });
 });

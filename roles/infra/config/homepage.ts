@@ -8,7 +8,8 @@
  * (stores, exporters, shippers, the app backends) link to where you look at them instead:
  * Grafana Explore for Loki and Tempo, Prometheus' target page for exporters and app metrics.
  */
-import { assertDomain, assertPort, type LogCollector } from './env.js';
+import { assertDomain, assertPort } from '../../../src/stack/checks.ts';
+import type { LogCollector } from './env.ts';
 
 export interface HomepageOptions {
   domain: string;
@@ -93,9 +94,9 @@ const COLLECTORS: Record<LogCollector, Entry> = {
 export function homepageServices(opts: HomepageOptions): HomepageGroup[] {
   assertDomain(opts.domain);
   const port = opts.httpPort ?? 80;
-  assertPort(port, 'httpPort');
+  assertPort(port, 'http_port');
   const collector = opts.logCollector ?? 'promtail';
-  if (!(collector in COLLECTORS)) throw new Error(`logCollector: ${JSON.stringify(collector)} must be "promtail" or "alloy"`);
+  if (!(collector in COLLECTORS)) throw new Error(`log_collector: ${JSON.stringify(collector)} must be "promtail" or "alloy"`);
   const base = (host: string): string => `http://${host}.${opts.domain}${port === 80 ? '' : `:${port}`}`;
 
   const entries = [...ENTRIES];

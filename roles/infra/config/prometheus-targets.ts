@@ -37,7 +37,7 @@ const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 export function appTargets(apps: readonly AppTarget[] = DEFAULT_APP_TARGETS): FileSdGroup[] {
   const jobs = new Set<string>();
   return apps.map((app, i) => {
-    const where = `prometheus.app_targets[${i}]`;
+    const where = `app_metrics_targets[${i}]`;
     if (!app.job) throw new Error(`${where}.job: must not be empty`);
     if (jobs.has(app.job)) throw new Error(`${where}.job: duplicate job "${app.job}"`);
     jobs.add(app.job);

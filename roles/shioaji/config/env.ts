@@ -1,9 +1,9 @@
 /**
- * Variables of the shioajipy project's `.env` (pure; serialize with roles/infra/config/dotenv.ts).
+ * Variables of the shioajipy project's `.env` (pure; serialize with src/stack/dotenv.ts).
  * The app images have no default: the inventory must name them.
  */
-import { imageEnv, type ImageOverrides } from '../../infra/config/images.js';
-import { assertDomain, assertPort } from '../../infra/config/env.js';
+import { assertDomain, assertPort } from '../../../src/stack/checks.ts';
+import { imageEnv, type ImageOverrides } from '../../../src/stack/images.ts';
 
 export interface ShioajiEnvInput {
   domain: string;

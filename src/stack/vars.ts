@@ -1,0 +1,24 @@
+// Variables every stack role reads, declared once: their schema and their defaults.
+import type { ImageOverrides } from './images.ts';
+
+export interface StackVars extends Record<string, unknown> {
+  /** Where each compose project lands: <stacks_dir>/<project>. */
+  stacks_dir: string;
+  /** UIs are served by Traefik at <name>.<domain>. */
+  domain: string;
+  /** Per-component image overrides (src/stack/images.ts names the keys). */
+  images: ImageOverrides;
+}
+
+export const STACK_VARS_SCHEMA: Record<string, object> = {
+  stacks_dir: { type: 'string', pattern: '^/' },
+  domain: { type: 'string', minLength: 1 },
+  images: { type: 'object', additionalProperties: { type: 'string', minLength: 1 } },
+};
+
+export const STACK_DEFAULTS: StackVars = {
+  stacks_dir: '/opt/stacks',
+  // "localhost" works in a browser on the VM itself.
+  domain: 'localhost',
+  images: {},
+};

@@ -12,7 +12,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 need=()
-for pair in dockerd:docker.io debootstrap:debootstrap ssh:openssh-client ssh-keygen:openssh-client; do
+for pair in dockerd:docker.io debootstrap:debootstrap ssh:openssh-client ssh-keygen:openssh-client /usr/bin/time:time; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -3,6 +3,7 @@
 import { stringify } from 'yaml';
 import { buildAll, defineRole } from '../../src/engine/types.ts';
 import { renderDotenv } from '../../src/stack/dotenv.ts';
+import { memoByValue } from '../../src/stack/memo.ts';
 import { stackTasks, type GeneratedFile } from '../../src/stack/stack-tasks.ts';
 import { STACK_DEFAULTS, STACK_VARS_SCHEMA, type StackVars } from '../../src/stack/vars.ts';
 import { alertmanagerConfig, type AlertmanagerOptions } from './config/alertmanager.ts';
@@ -33,14 +34,22 @@ function env(vars: InfraVars, password: string): string {
   );
 }
 
-function generated(vars: InfraVars): Record<string, string | GeneratedFile> {
-  const targets = vars.app_metrics_targets.length ? vars.app_metrics_targets : DEFAULT_APP_TARGETS;
+type GeneratedInput = Pick<InfraVars, 'alertmanager' | 'app_metrics_targets' | 'domain' | 'log_collector' | 'http_port'>;
+
+// Serializing YAML is the costly part of planning many hosts: once per distinct input.
+const generatedFiles = memoByValue((v: GeneratedInput): Record<string, string | GeneratedFile> => {
+  const targets = v.app_metrics_targets.length ? v.app_metrics_targets : DEFAULT_APP_TARGETS;
   return {
     // Receivers may hold webhook URLs or SMTP passwords: readable by Alertmanager's uid only.
-    'alertmanager/alertmanager.yml': { content: GENERATED_HEADER + stringify(alertmanagerConfig(vars.alertmanager)), mode: '0640', group: '65534' },
+    'alertmanager/alertmanager.yml': { content: GENERATED_HEADER + stringify(alertmanagerConfig(v.alertmanager)), mode: '0640', group: '65534' },
     'prometheus/targets/apps.yml': GENERATED_HEADER + stringify(appTargets(targets)),
-    'homepage/services.yaml': GENERATED_HEADER + stringify(homepageServices({ domain: vars.domain, logCollector: vars.log_collector, httpPort: vars.http_port })),
+    'homepage/services.yaml': GENERATED_HEADER + stringify(homepageServices({ domain: v.domain, logCollector: v.log_collector, httpPort: v.http_port })),
   };
+});
+
+function generated(vars: InfraVars): Record<string, string | GeneratedFile> {
+  const { alertmanager, app_metrics_targets, domain, log_collector, http_port } = vars;
+  return generatedFiles({ alertmanager, app_metrics_targets, domain, log_collector, http_port });
 }
 
 export default defineRole<InfraVars>({

@@ -8,6 +8,7 @@ import type { Task } from '../engine/types.ts';
 import { composeModel, type ComposeModel } from '../ops/compose-model.ts';
 import { composeTask, StackChanges } from '../ops/compose.ts';
 import { directoriesTask, fileTask, probePathsRead } from '../ops/file.ts';
+import { memoByValue } from './memo.ts';
 
 /** A generated file that needs other than 0644 root:root (e.g. readable only by the container's uid). */
 export interface GeneratedFile {
@@ -66,6 +67,9 @@ function modelOf(compose: string, project: string): ComposeModel {
   return m;
 }
 
+// Reads are immutable: hosts with the same paths share one.
+const probeOf = memoByValue((paths: string[]) => probePathsRead(paths));
+
 export function stackTasks(spec: StackSpec): Task[] {
   const files = new Map<string, GeneratedFile>();
   const plain = (content: string): GeneratedFile => ({ content, mode: '0644', group: 'root' });
@@ -81,7 +85,7 @@ export function stackTasks(spec: StackSpec): Task[] {
     for (let d = posix.dirname(rel); d !== '.'; d = posix.dirname(d)) dirs.add(posix.join(spec.hostDir, d));
   }
   const envPath = posix.join(spec.hostDir, '.env');
-  const probe = probePathsRead([...[...dirs].sort(), ...[...files.keys()].map((rel) => posix.join(spec.hostDir, rel)), envPath]);
+  const probe = probeOf([...[...dirs].sort(), ...[...files.keys()].map((rel) => posix.join(spec.hostDir, rel)), envPath]);
   const changes = new StackChanges();
   const tags = spec.tags;
   return [

@@ -5,8 +5,9 @@ import { defineTask, differs, inSync, withTask } from '../../src/engine/task.ts'
 import { defineRole, type TaskContext } from '../../src/engine/types.ts';
 import { packagesTask } from '../../src/ops/apt.ts';
 import { composeVersionRead } from '../../src/ops/compose.ts';
-import { daemonJson, DOCKER_PACKAGE_CANDIDATES, dockerInstallPlan, type DockerSource } from '../../src/ops/docker-install.ts';
-import { factsFileTask, fileTask } from '../../src/ops/file.ts';
+import { DAEMON_SETTINGS_SCHEMA, daemonJsonTask, restartDockerHandler } from '../../src/ops/daemon-json.ts';
+import { DOCKER_PACKAGE_CANDIDATES, dockerInstallPlan, type DockerSource } from '../../src/ops/docker-install.ts';
+import { factsFileTask } from '../../src/ops/file.ts';
 import { serviceTask, userInGroupTask } from '../../src/ops/system.ts';
 
 interface DockerVars extends Record<string, unknown> {
@@ -39,7 +40,7 @@ export default defineRole<DockerVars>({
       additionalProperties: false,
       properties: {
         source: { enum: ['auto', 'official', 'distro'] },
-        daemon: { type: 'object' },
+        daemon: { type: 'object', additionalProperties: false, properties: DAEMON_SETTINGS_SCHEMA },
       },
     },
   },
@@ -70,10 +71,7 @@ install -m 0644 "$tmp" ${repo.keyPath}`;
         { when: needsRepo },
       ),
       // daemon.json goes down before the engine is installed, so a fresh engine starts with it.
-      fileTask({ path: '/etc/docker/daemon.json', content: daemonJson(vars.docker.daemon), mode: '0644', owner: 'root', group: 'root' }, {
-        name: '/etc/docker/daemon.json (json-file log rotation)',
-        notify: ['restart docker'],
-      }),
+      daemonJsonTask(vars.docker.daemon, ['restart docker']),
       packagesTask('Docker Engine and Compose v2 packages', { candidates: DOCKER_PACKAGE_CANDIDATES, pick: (facts) => dockerInstallPlan(facts, vars.docker.source).packages }),
       serviceTask('docker'),
       userInGroupTask('docker'),
@@ -89,14 +87,5 @@ install -m 0644 "$tmp" ${repo.keyPath}`;
       }),
     ];
   },
-  handlers: [
-    {
-      name: 'restart docker',
-      run: async (ctx) => {
-        await ctx.$`systemctl restart docker`;
-        await ctx.$`for i in $(seq 1 30); do docker info >/dev/null 2>&1 && exit 0; sleep 1; done; echo 'docker did not come back' >&2; exit 1`;
-        return 'restarted docker: daemon.json changed';
-      },
-    },
-  ],
+  handlers: [restartDockerHandler],
 });

@@ -54,9 +54,3 @@ export function dockerInstallPlan(facts: Pick<Facts, 'os' | 'arch'>, wanted: Doc
   // Debian 13 split the CLI out of docker.io (only a Recommends there).
   return { source, packages: ['docker.io', 'docker-cli', 'docker-compose'] };
 }
-
-export function daemonJson(extra: Record<string, unknown> = {}): string {
-  const logOpts = { 'max-size': '10m', 'max-file': '3', ...((extra['log-opts'] as Record<string, unknown> | undefined) ?? {}) };
-  const cfg = { 'log-driver': 'json-file', ...extra, 'log-opts': logOpts };
-  return JSON.stringify(cfg, null, 2) + '\n';
-}

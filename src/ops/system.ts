@@ -30,7 +30,9 @@ export function serviceTask(unit: string, tags?: string[]): Task {
       return todo.length ? differs(`${unit}: ${todo.join(', ')}`) : inSync(`${unit} enabled and active`);
     },
     apply: async (ctx) => {
-      await ctx.$`systemctl enable --now ${unit}`;
+      // A unit that failed (or was restarted often) may sit in its start limit: clear that first.
+      await ctx.$`systemctl reset-failed ${unit} 2>/dev/null || true
+systemctl enable --now ${unit}`;
       // Wait for the unit to settle so later tasks can use it (docker.socket activation etc.).
       await ctx.$`for i in $(seq 1 30); do systemctl is-active --quiet ${unit} && exit 0; sleep 1; done; systemctl status ${unit} --no-pager | tail -n 20 >&2; exit 1`;
     },

@@ -4,8 +4,17 @@
 // answered that it is ready (pipelined): what a run costs is then the connection plus one
 // round trip per command.
 import { randomBytes } from 'node:crypto';
-import type { ClientChannel } from 'ssh2';
 import type { ExecResult } from './connection.ts';
+
+/** What the shell needs of an SSH channel (ssh2's ClientChannel has it; tests use a local bash). */
+export interface ShellChannel {
+  on(event: 'data', fn: (d: Buffer) => void): unknown;
+  on(event: 'close', fn: () => void): unknown;
+  stderr: { on(event: 'data', fn: (d: Buffer) => void): unknown };
+  write(data: string | Buffer): unknown;
+  end(data?: string): unknown;
+  close(): unknown;
+}
 
 interface Pending {
   resolve: (r: ExecResult) => void;
@@ -39,7 +48,7 @@ export class FramedShell {
   /** Resolves when the shell has started (sudo accepted, bash running). */
   readonly ready: Promise<void>;
 
-  constructor(private readonly channel: ClientChannel, readyTimeoutMs: number) {
+  constructor(private readonly channel: ShellChannel, readyTimeoutMs: number) {
     channel.on('data', (d: Buffer) => this.onData(d));
     channel.stderr.on('data', (d: Buffer) => {
       this.stderrSeen = (this.stderrSeen + d.toString('utf8')).slice(-4000);

@@ -191,16 +191,17 @@ printf '%s' "$d"`);
       return this.shell.run(script, timeoutMs);
     }
     // No shell yet: open one and pipeline this command behind its start-up when that is safe.
-    let first: Promise<ExecResult> | undefined;
+    let first: { shell: FramedShell; result: Promise<ExecResult> } | undefined;
     this.opening ??= this.openShell((shell) => {
       this.rounds++;
-      first = shell.runPipelined(script, timeoutMs);
-      first.catch(() => undefined);
+      first = { shell, result: shell.runPipelined(script, timeoutMs) };
+      first.result.catch(() => undefined);
     }).finally(() => {
       this.opening = undefined;
     });
     this.shell = await this.opening;
-    if (first) return first;
+    // The pipelined command went to the shell that started (not to a passwordless try that sudo refused).
+    if (first?.shell === this.shell) return first.result;
     this.rounds++;
     return this.shell.run(script, timeoutMs);
   }

@@ -140,7 +140,7 @@ describe('drift repair on the test VM', { timeout: 30 * 60_000 }, () => {
     const a = await vm.provision('apply');
     assert.equal(a.code, 0, `apply failed:\n${a.stdout}\n${a.stderr}`);
     const changed = changedTasks(a, NAME);
-    assert.ok(changed.includes('docker | /etc/docker/daemon.json (json-file log rotation)'));
+    assert.ok(changed.includes('docker | /etc/docker/daemon.json (json-file log rotation, merged)'));
     assert.ok(changed.includes('docker | handler: restart docker'));
     assert.ok(changed.every((t) => t.startsWith('docker |') || t.startsWith('infra | compose') || t.startsWith('shioaji | compose') || t.startsWith('ibapi | compose')), changed.join('\n'));
     await eventually('all containers running again', async () => {

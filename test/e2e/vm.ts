@@ -1,12 +1,12 @@
 // Test helpers: a fresh throwaway VM (test/vm/start.sh), the CLI run as a user runs it, and
 // shell access to the VM through a separate SSH session (so group changes etc. are real).
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseEnv } from 'dotenv';
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -122,4 +122,13 @@ export async function eventually<T>(what: string, fn: () => Promise<T | undefine
     await new Promise((r) => setTimeout(r, 2000));
   }
   throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+}
+
+/** A copy of the VM's inventory (beside it, so it shares the .env) with these variables added. */
+export function withVars(vm: Vm, name: string, vars: Record<string, unknown>): string {
+  const inv = parse(readFileSync(vm.inventory, 'utf8')) as { all: { vars?: Record<string, unknown> } };
+  inv.all.vars = { ...inv.all.vars, ...vars };
+  const file = join(vm.dir, name);
+  writeFileSync(file, stringify(inv));
+  return file;
 }

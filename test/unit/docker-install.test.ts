@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { daemonJson, dockerInstallPlan } from '../../src/ops/docker-install.ts';
+import { dockerInstallPlan } from '../../src/ops/docker-install.ts';
 import type { Facts } from '../../src/engine/facts.ts';
 
 function facts(id: string, versionId: string, codename: string, arch = 'amd64', prettyName = ''): Pick<Facts, 'os' | 'arch'> {
@@ -69,27 +69,5 @@ describe('dockerInstallPlan', () => {
   test('too old ubuntu and debian are unsupported', () => {
     assert.throws(() => dockerInstallPlan(facts('ubuntu', '20.04', 'focal'), 'official'), /unsupported OS/);
     assert.throws(() => dockerInstallPlan(facts('debian', '11', 'bullseye'), 'official'), /unsupported OS/);
-  });
-});
-
-describe('daemonJson', () => {
-  test('json-file with 10m x 3 rotation', () => {
-    const text = daemonJson();
-    assert.deepEqual(JSON.parse(text), { 'log-driver': 'json-file', 'log-opts': { 'max-size': '10m', 'max-file': '3' } });
-    assert.ok(text.endsWith('}\n'));
-  });
-  test('extra keys are merged in', () => {
-    assert.deepEqual(JSON.parse(daemonJson({ 'live-restore': true, 'default-address-pools': [{ base: '10.200.0.0/16', size: 24 }] })), {
-      'log-driver': 'json-file',
-      'log-opts': { 'max-size': '10m', 'max-file': '3' },
-      'live-restore': true,
-      'default-address-pools': [{ base: '10.200.0.0/16', size: 24 }],
-    });
-  });
-  test('extra keys win over the defaults', () => {
-    assert.equal(JSON.parse(daemonJson({ 'log-driver': 'local' }))['log-driver'], 'local');
-  });
-  test('same input, same bytes (no spurious file changes)', () => {
-    assert.equal(daemonJson({ a: 1 }), daemonJson({ a: 1 }));
   });
 });

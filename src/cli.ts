@@ -1,7 +1,6 @@
 // The command line: apply, check, validate, facts. Parsing and exit codes only; the work is
 // done in src/config and src/engine.
 import { accessSync, constants, statSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -18,6 +17,7 @@ import { loadRoleLibrary } from './engine/roles.ts';
 import { runPlans } from './engine/runner.ts';
 import type { OpenConnection } from './engine/session.ts';
 import { Masker } from './remote/mask.ts';
+import { writePrivateFile } from './report/write-private.ts';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, drift: 3 } as const;
 
@@ -145,7 +145,7 @@ async function cmdRun(cli: Cli): Promise<number> {
   const changes = formatChanges(report, cli.diff || cli.check);
   if (changes) console.log(`\n${changes}`);
   console.log(`\n${formatRecap(report)}`);
-  if (cli.json) await writeFile(cli.json, JSON.stringify(toJsonReport(report), null, 2) + '\n');
+  if (cli.json) await writePrivateFile(cli.json, JSON.stringify(toJsonReport(report), null, 2) + '\n');
   const hosts = Object.values(report.hosts);
   if (hosts.some((h) => h.failed || h.unreachable)) return EXIT.failed;
   if (cli.check && hosts.some((h) => h.changed)) return EXIT.drift;

@@ -24,6 +24,6 @@ export default defineRole<IbapiVars>({
     const [env] = buildAll(() =>
       renderDotenv(ibapiEnv({ domain: vars.domain, images: vars.images, postgres: { user: vars.postgres_user, password: secrets.POSTGRES_PASSWORD ?? '', db: vars.postgres_db } })),
     );
-    return stackTasks({ project: 'ibapi-trading', filesDir: files, hostDir: `${vars.stacks_dir}/ibapi-trading`, env });
+    return stackTasks({ project: 'ibapi-trading', filesDir: files, hostDir: `${vars.stacks_dir}/ibapi-trading`, replaceContainers: vars.replace_containers, env });
   },
 });

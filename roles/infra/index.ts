@@ -6,7 +6,7 @@ import { renderDotenv } from '../../src/stack/dotenv.ts';
 import { memoByValue } from '../../src/stack/memo.ts';
 import { stackTasks, type GeneratedFile } from '../../src/stack/stack-tasks.ts';
 import { STACK_DEFAULTS, STACK_VARS_SCHEMA, type StackVars } from '../../src/stack/vars.ts';
-import { alertmanagerConfig, type AlertmanagerOptions } from './config/alertmanager.ts';
+import { alertmanagerConfig, sensitiveValues, type AlertmanagerOptions } from './config/alertmanager.ts';
 import { infraEnv, type LogCollector } from './config/env.ts';
 import { homepageServices } from './config/homepage.ts';
 import { appTargets, DEFAULT_APP_TARGETS, type AppTarget } from './config/prometheus-targets.ts';
@@ -57,6 +57,7 @@ export default defineRole<InfraVars>({
   description: 'Observability and operations stack (compose project infra)',
   defaults: STACK_DEFAULTS,
   secrets: () => ['GRAFANA_ADMIN_PASSWORD'],
+  sensitive: (vars) => sensitiveValues(vars.alertmanager),
   varsSchema: {
     ...STACK_VARS_SCHEMA,
     log_collector: { enum: ['promtail', 'alloy'] },
@@ -67,6 +68,6 @@ export default defineRole<InfraVars>({
   },
   tasks: ({ vars, secrets, files }) => {
     const [dotenv, gen] = buildAll(() => env(vars, secrets.GRAFANA_ADMIN_PASSWORD ?? ''), () => generated(vars));
-    return stackTasks({ project: 'infra', filesDir: files, hostDir: `${vars.stacks_dir}/infra`, generated: gen, env: dotenv });
+    return stackTasks({ project: 'infra', filesDir: files, hostDir: `${vars.stacks_dir}/infra`, replaceContainers: vars.replace_containers, generated: gen, env: dotenv });
   },
 });

@@ -124,7 +124,7 @@ export function buildPlan(inv: Inventory, book: Playbook, lib: RoleLibrary, secr
       plan = { name: p.host, connection: connectionOf(inv, host, becomePassword), roles: [], secrets: [] };
       plans.set(p.host, plan);
     }
-    plan.secrets.push(...Object.values(mine));
+    plan.secrets.push(...Object.values(mine), ...(p.role.module.sensitive?.(p.vars) ?? []));
     plan.roles.push({ name: p.role.module.name, tasks: tagged.filter((t) => selected(t.tags, opts)).map((t) => t.task), handlers: p.role.module.handlers ?? [] });
   }
 

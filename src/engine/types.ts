@@ -124,6 +124,8 @@ export interface RoleModule<V extends Vars = Vars> {
   defaults?: Vars;
   /** Secret names this role needs (from .env or the environment). */
   secrets?(vars: V): string[];
+  /** Values from the variables that must be masked like secrets (webhook URLs, SMTP passwords). */
+  sensitive?(vars: V): string[];
   /** The ordered tasks for one host. Throws VarsError naming the inventory keys that are wrong. */
   tasks(input: RoleInput<V>): Task[];
   handlers?: Handler[];

@@ -119,7 +119,8 @@ export function planProject(model: ComposeModel, wanted: Map<string, string>, ro
     const c = mine.find((r) => r.service === service);
     const foreign = rows.find((r) => r.name === svc?.containerName && r.project !== model.project);
     if (foreign) {
-      actions.push({ kind: 'replace-foreign', service, container: foreign.name, why: `container ${foreign.name} was not created by compose project ${model.project} (image ${foreign.image})` });
+      const owner = foreign.project ? `compose project ${foreign.project}` : 'no compose project';
+      actions.push({ kind: 'replace-foreign', service, container: foreign.name, why: `container ${foreign.name} was not created by compose project ${model.project} (image ${foreign.image}, ${owner})` });
       continue;
     }
     if (!c) {

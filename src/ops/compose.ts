@@ -34,6 +34,23 @@ export interface ComposeProject {
   /** The compose file and .env this run writes (check mode compares against these, not the host's). */
   wanted: { compose: string; env: string };
   changes: StackChanges;
+  /** Names of containers not made by this tool that it may remove to make way (the user's opt-in). */
+  replaceContainers: readonly string[];
+}
+
+/**
+ * A container holding a service's name but not made by this project is the user's: it is never
+ * removed unless the inventory allows it by name. Throws with what to do otherwise.
+ */
+export function refuseForeign(p: ComposeProject, i: Inspection): void {
+  const blocked = i.actions.flatMap((a) => (a.kind === 'replace-foreign' && !p.replaceContainers.includes(a.container) ? [a] : []));
+  if (!blocked.length) return;
+  const names = blocked.map((a) => a.container);
+  throw new Error(
+    `${p.project}: ${blocked.map((a) => a.why).join('; ')}. provision never removes a container it did not create, so ${p.project} was not deployed. ` +
+      `Rename or remove ${names.length > 1 ? 'them' : 'it'} yourself (docker rename ${names[0]} ${names[0]}-old), or let provision replace ${names.length > 1 ? 'them' : 'it'}: ` +
+      `add replace_containers: [${names.join(', ')}] to this host's variables (its data in volumes of its own is not touched, but it will no longer run).`,
+  );
 }
 
 type Staged = ComposeProject['wanted'];
@@ -97,7 +114,7 @@ fi`;
 }
 
 /** The same against files not on the host yet (check mode, compose.yml or .env about to change). */
-function stagedHashesCmd(p: ComposeProject, staged: Staged): Cmd {
+export function stagedHashesCmd(p: ComposeProject, staged: Staged): Cmd {
   const { prelude, args } = composeInvocation(p, staged);
   return withDisplay(
     sh`cd ${p.dir} 2>/dev/null || { echo not-deployed; exit 0; }
@@ -177,7 +194,7 @@ function describe(i: Inspection, check: boolean): string {
       case 'recreate': return `${verb('recreated', 'recreate')} ${a.service} (${a.why})`;
       case 'reconnect': return `${verb('reconnected', 'reconnect')} ${a.service} (${a.why})`;
       case 'start': return `${verb('started', 'start')} ${a.service} (${a.why})`;
-      case 'replace-foreign': return `${verb('replaced', 'replace')} ${a.service} (${a.why})`;
+      case 'replace-foreign': return `${verb('replaced', 'replace')} ${a.service} (${a.why}; allowed by replace_containers)`;
       case 'remove': return `${verb('removed', 'remove')} ${a.container} (${a.why})`;
     }
   });
@@ -204,6 +221,7 @@ export function composeTask(p: ComposeProject, tags?: string[]): Task {
       if (!hashes) return change(`would deploy ${p.project}: ${p.dir} is not deployed yet`, null);
       const i = inspectionOf(p, { hashes, rows }, pending);
       if (!i.actions.length && !i.reloads.length) return inSync(`${p.project}: every container running with its current config`);
+      refuseForeign(p, i);
       await explainRecreates(ctx, p, i.actions, staged);
       return change(describe(i, ctx.checkMode), i);
     },
@@ -212,6 +230,7 @@ export function composeTask(p: ComposeProject, tags?: string[]): Task {
       // not, since the file tasks before this one have deployed the files meanwhile.
       const i = found.data ?? (await inspectNow(ctx, p));
       if (!i) throw new Error(`${p.project}: ${p.dir} is not deployed`);
+      refuseForeign(p, i);
       // A container holding a service's name but not made by this project would block `up`.
       const strays = i.actions.flatMap((a) => (a.kind === 'replace-foreign' || a.kind === 'remove' ? [a.container] : []));
       if (strays.length) await ctx.$`docker rm -f ${strays}`;

@@ -27,6 +27,8 @@ export interface StackSpec {
   generated?: Record<string, string | GeneratedFile>;
   /** The project's .env text (images, domain, secrets). */
   env: string;
+  /** Containers not made by this tool that may be removed to make way (inventory: replace_containers). */
+  replaceContainers?: readonly string[];
   tags?: string[];
 }
 
@@ -110,6 +112,7 @@ export function stackTasks(spec: StackSpec): Task[] {
         },
         wanted: { compose, env: spec.env },
         changes,
+        replaceContainers: spec.replaceContainers ?? [],
       },
       tags,
     ),

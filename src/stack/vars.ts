@@ -8,12 +8,15 @@ export interface StackVars extends Record<string, unknown> {
   domain: string;
   /** Per-component image overrides (src/stack/images.ts names the keys). */
   images: ImageOverrides;
+  /** Containers of the user's that hold one of our container names and may be replaced. */
+  replace_containers: string[];
 }
 
 export const STACK_VARS_SCHEMA: Record<string, object> = {
   stacks_dir: { type: 'string', pattern: '^/' },
   domain: { type: 'string', minLength: 1 },
   images: { type: 'object', additionalProperties: { type: 'string', minLength: 1 } },
+  replace_containers: { type: 'array', items: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$' } },
 };
 
 export const STACK_DEFAULTS: StackVars = {
@@ -21,4 +24,6 @@ export const STACK_DEFAULTS: StackVars = {
   // "localhost" works in a browser on the VM itself.
   domain: 'localhost',
   images: {},
+  // Never remove a container this tool did not create, unless it is named here.
+  replace_containers: [],
 };

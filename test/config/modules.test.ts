@@ -216,3 +216,17 @@ describe('.env builders and serializer', () => {
     assert.throws(() => renderDotenv({ 'BAD-KEY': 'x' }), /not a valid variable name/);
   });
 });
+
+describe('alertmanager sensitive values', () => {
+  it('webhook and chat URLs, SMTP passwords and keys are found for masking; names and matchers are not', async () => {
+    const { sensitiveValues } = await import('../../roles/infra/config/alertmanager.js');
+    const v = sensitiveValues({
+      global: { smtp_auth_password: 'smtp-pass-1', smtp_smarthost: 'mail:587' },
+      receivers: [
+        { name: 'ops', webhook_configs: [{ url: 'https://hooks.example/T0K3N' }], slack_configs: [{ api_url: 'https://slack.example/xyz', channel: '#ops' }] },
+        { name: 'pager', pagerduty_configs: [{ routing_key: 'rk-123456' }] },
+      ],
+    });
+    assert.deepEqual(v.sort(), ['https://hooks.example/T0K3N', 'https://slack.example/xyz', 'rk-123456', 'smtp-pass-1'].sort());
+  });
+});

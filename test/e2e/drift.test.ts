@@ -4,7 +4,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { changedTasks, eventually, hostReport, ROOT, startVm, type RunResult, type Vm } from './vm.ts';
+import { changedTasks, eventually, hostReport, ROOT, runCli, startVm, withVars, type RunResult, type Vm } from './vm.ts';
 
 const NAME = 'provision-e2e-drift';
 const COMPOSE = {
@@ -106,9 +106,26 @@ describe('drift repair on the test VM', { timeout: 30 * 60_000 }, () => {
     assert.match(reasonOf(r, COMPOSE.infra), /created grafana/);
   });
 
-  it('a container replaced by hand (another image, outside compose) is replaced', async () => {
-    const r = await repair('docker rm -f tempo >/dev/null && docker run -d --name tempo --network infra-network provision-test/loki-standin:1 >/dev/null', [COMPOSE.infra], ['tempo']);
-    assert.match(reasonOf(r, COMPOSE.infra), /replaced tempo \(container tempo was not created by compose project infra/);
+  it("a container of the user's holding a service's name is never removed: the run stops and says what to do", async () => {
+    // Portainer or Grafana installed the usual way (docker run --name …) before provision came.
+    await vm.sh('docker rm -f tempo >/dev/null && docker run -d --name tempo --network infra-network provision-test/loki-standin:1 >/dev/null');
+    const mine = (await vm.sh(`docker inspect -f '{{.Id}}' tempo`)).stdout.trim();
+    for (const mode of ['check', 'apply']) {
+      const r = await vm.provision(mode);
+      assert.equal(r.code, 1, `${mode}: ${r.stdout}`);
+      const t = hostReport(r, NAME).tasks.find((x) => `${x.role} | ${x.name}` === COMPOSE.infra);
+      assert.equal(t?.status, 'failed');
+      assert.match(t?.reason ?? '', /container tempo was not created by compose project infra \(image provision-test\/loki-standin:1, no compose project\)\. provision never removes a container it did not create/);
+      assert.match(t?.reason ?? '', /add replace_containers: \[tempo\] to this host's variables/);
+    }
+    assert.equal((await vm.sh(`docker inspect -f '{{.Id}}' tempo`)).stdout.trim(), mine, 'the user\'s container is untouched');
+    // The user allows it: replaced, and the next run (with the same opt-in) is a no-op.
+    const allowed = withVars(vm, 'allow-tempo.yml', { replace_containers: ['tempo'] });
+    const r = await runCli(['apply'], allowed);
+    assert.equal(r.code, 0, r.stdout);
+    assert.deepEqual(changedTasks(r, NAME), [COMPOSE.infra]);
+    assert.match(reasonOf(r, COMPOSE.infra), /replaced tempo \(container tempo was not created by compose project infra .*allowed by replace_containers\)/);
+    assert.deepEqual(changedTasks(await vm.provision('apply'), NAME), []);
   });
 
   it('a container disconnected from a network is reattached without a restart', async () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -214,5 +214,43 @@ describe('cli validate: stacks', () => {
       }
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('cli reports', () => {
+  // Runs that connect draw nothing here (the tree would go to the test's stdout).
+  process.env.PROVISION_RENDERER = 'silent';
+  /** A host nobody answers on: a run that connects ends "unreachable" (exit 1) at once. */
+  function deadHost(): { dir: string; inv: string } {
+    const dir = mkdtempSync(join(tmpdir(), 'cli-report-'));
+    const inv = join(dir, 'hosts.yml');
+    writeFileSync(inv, 'all:\n  hosts:\n    deadvm:\n      ansible_host: 127.0.0.1\n      ansible_port: 1\n      host_key_checking: "off"\n');
+    return { dir, inv };
+  }
+
+  test('--json into a directory that does not exist → 2 before any host is contacted', async () => {
+    const { dir, inv } = deadHost();
+    const r = await cli('check', '-i', inv, '-p', BOOK, '--json', join(dir, 'no/such/dir/report.json'));
+    assert.equal(r.code, 2, r.out);
+    assert.match(r.err, /--json .*report\.json: cannot write the report there \(no such directory\)/);
+    assert.doesNotMatch(r.out, /RECAP/, 'nothing was run');
+  });
+
+  test('--json naming a directory → 2', async () => {
+    const { dir, inv } = deadHost();
+    const r = await cli('check', '-i', inv, '-p', BOOK, '--json', dir);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /is a directory/);
+  });
+
+  test('the JSON report is written 0600, also over an existing world-readable file', async () => {
+    const { dir, inv } = deadHost();
+    const out = join(dir, 'report.json');
+    writeFileSync(out, 'old', { mode: 0o644 });
+    const r = await cli('check', '-i', inv, '-p', BOOK, '--json', out);
+    assert.equal(r.code, 1, 'unreachable');
+    assert.equal(statSync(out).mode & 0o777, 0o600);
+    const report = JSON.parse(readFileSync(out, 'utf8')) as { hosts: Record<string, { unreachable: number }> };
+    assert.equal(report.hosts.deadvm?.unreachable, 1);
   });
 });

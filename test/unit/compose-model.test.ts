@@ -70,7 +70,7 @@ describe('planProject', () => {
     assert.deepEqual(orphan.map((a) => a.kind), ['remove']);
     const foreign = planProject(model, wanted, [row({ project: '', image: 'other:1' }), ok[1]!]);
     assert.equal(foreign[0]?.kind, 'replace-foreign');
-    assert.match(foreign[0]?.why ?? '', /not created by compose project infra \(image other:1\)/);
+    assert.match(foreign[0]?.why ?? "", /not created by compose project infra \(image other:1, no compose project\)/);
   });
   test('a stopped container that also lost a network is reconnected and started', () => {
     const a = planProject(model, wanted, [row({ networks: [], state: 'exited' }), ok[1]!]);

@@ -71,7 +71,7 @@ const BUILDERS: Record<string, (a: Record<string, unknown>) => Task[]> = {
   user_in_group: (a) => [userInGroupTask(a.group as string)],
   network: (a) => [networkTask({ name: a.name as string, driver: a.driver as string })],
   image_archive: (a) => [imageArchiveTask(archiveWith(a.images as string[]))],
-  stack: (a) => stackTasks({ project: a.project as string, filesDir: stackDir(a.files as Record<string, string>), hostDir: `/opt/stacks/${a.project as string}`, env: a.env as string }),
+  stack: (a) => stackTasks({ project: a.project as string, filesDir: stackDir(a.files as Record<string, string>), hostDir: `/opt/stacks/${a.project as string}`, env: a.env as string, replaceContainers: (a.replace_containers as string[] | undefined) ?? [] }),
 };
 
 for (const op of readdirSync(FIXTURES).sort()) {

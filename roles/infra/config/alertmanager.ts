@@ -126,3 +126,21 @@ export function alertmanagerConfig(opts: AlertmanagerOptions = {}): Alertmanager
   if (route.routes && route.routes.length > 0) config.route.routes = route.routes;
   return config;
 }
+
+const SENSITIVE_KEY = /(url|password|secret|token|key|credentials)$/i;
+
+/**
+ * Values in Alertmanager settings that must never be shown: webhook and chat URLs (they carry
+ * tokens), SMTP passwords, API keys. Masked in every log, diff and report.
+ */
+export function sensitiveValues(opts: AlertmanagerOptions): string[] {
+  const out: string[] = [];
+  const walk = (v: unknown, key: string) => {
+    if (typeof v === 'string') {
+      if (SENSITIVE_KEY.test(key) && v.length > 0) out.push(v);
+    } else if (Array.isArray(v)) v.forEach((x) => walk(x, key));
+    else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, k);
+  };
+  walk({ receivers: opts.receivers, global: opts.global }, '');
+  return out;
+}

@@ -1,0 +1,45 @@
+// buildPlan: what a plan knows before any host is touched.
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, test } from 'node:test';
+import { ConfigError } from '../../src/config/errors.ts';
+import { loadInventory } from '../../src/config/inventory.ts';
+import { loadPlaybook } from '../../src/config/playbook.ts';
+import { buildPlan } from '../../src/engine/plan.ts';
+import { loadRoleLibrary } from '../../src/engine/roles.ts';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const APPS = { shioaji_gateway: 'me/gw:1', shioaji_backend: 'me/be:1', shioaji_frontend: 'me/fe:1', force_recorder: 'me/fr:1', ibapi_web: 'me/web:1', ibapi_api: 'me/api:1' };
+
+async function plan(hosts: string, vars: Record<string, unknown>) {
+  const dir = mkdtempSync(join(tmpdir(), 'plan-'));
+  writeFileSync(join(dir, 'hosts.yml'), `all:\n  hosts:\n${hosts}\n  vars: ${JSON.stringify({ images: APPS, ...vars })}\n`);
+  writeFileSync(join(dir, '.env'), 'GRAFANA_ADMIN_PASSWORD=grafana-pw-123\nPOSTGRES_PASSWORD=postgres-pw-1234\n');
+  const lib = await loadRoleLibrary(join(ROOT, 'roles'), join(ROOT, 'files'));
+  const inv = await loadInventory(join(dir, 'hosts.yml'), lib.varsSchema);
+  const book = await loadPlaybook(join(ROOT, 'playbooks/site.yml'), lib.varsSchema);
+  return () => buildPlan(inv, book, lib, { file: join(dir, '.env'), fromFile: { GRAFANA_ADMIN_PASSWORD: 'grafana-pw-123', POSTGRES_PASSWORD: 'postgres-pw-1234' } });
+}
+
+describe('buildPlan', () => {
+  test('values the roles call sensitive (alert webhook URLs, SMTP passwords) are masked like secrets', async () => {
+    const [p] = (await plan('    vm1: { ansible_host: 10.0.0.1 }', { alertmanager: { global: { smtp_auth_password: 'smtp-secret-99' }, receivers: [{ name: 'ops', webhook_configs: [{ url: 'https://hooks.example/T0K3N' }] }] } }))();
+    assert.ok(p);
+    for (const v of ['https://hooks.example/T0K3N', 'smtp-secret-99', 'grafana-pw-123', 'postgres-pw-1234']) assert.ok(p.secrets.includes(v), v);
+  });
+
+  test('a problem many hosts share is listed once, with the hosts', async () => {
+    const hosts = Array.from({ length: 8 }, (_, i) => `    vm${i}: { ansible_host: 10.0.0.${i + 1} }`).join('\n');
+    const build = await plan(hosts, { app_metrics_targets: [{ job: '', targets: ['a:1'] }] });
+    assert.throws(build, (e: unknown) => {
+      assert.ok(e instanceof ConfigError);
+      const lines = e.problems.filter((m) => m.includes('app_metrics_targets[0].job'));
+      assert.equal(lines.length, 1, e.message);
+      assert.match(lines[0] ?? '', /role infra: app_metrics_targets\[0\]\.job: must not be empty \(hosts vm0, vm1, vm2, vm3, vm4 and 3 more\)/);
+      return true;
+    });
+  });
+});

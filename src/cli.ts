@@ -14,12 +14,15 @@ import { DOCKER_VERSION, FACTS } from './engine/facts.ts';
 import { buildPlan } from './engine/plan.ts';
 import { formatChanges, formatRecap, toJsonReport } from './engine/recap.ts';
 import { loadRoleLibrary } from './engine/roles.ts';
-import { runPlans } from './engine/runner.ts';
+import { runPlans, type RunReport } from './engine/runner.ts';
 import type { OpenConnection } from './engine/session.ts';
 import { Masker } from './remote/mask.ts';
 import { writePrivateFile } from './report/write-private.ts';
+import { onInterrupt } from './interrupt.ts';
+import { runInfo } from './run-info.ts';
+import { historyFor } from './commands/history.ts';
 
-export const EXIT = { ok: 0, failed: 1, usage: 2, drift: 3 } as const;
+export const EXIT = { ok: 0, failed: 1, usage: 2, drift: 3, interrupted: 130 } as const;
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -30,6 +33,7 @@ commands:
   check     what apply would change, changing nothing (exit 3 if anything would)
   validate  check inventory, playbook, roles and secrets without connecting
   facts     print what is gathered from each host
+  history   the last runs on each host (from its audit trail), newest last
 
 options:
   -i, --inventory FILE   inventory YAML (default inventory/hosts.yml)
@@ -41,10 +45,13 @@ options:
   -C, --check            apply in check mode (same as the check command)
   -D, --diff             show diffs of changed files
       --json FILE        write a JSON report
+      --lock-timeout S   wait up to S seconds for another run's lock on a host (default 300)
+  -n N                   history: how many runs per host (default 10)
   -v, --verbose          show remote commands (masked) as they run
 
 exit codes: 0 success (check: in sync), 1 a task failed or a host was unreachable,
-            2 invalid input or usage, 3 check found something that would change`;
+            2 invalid input or usage, 3 check found something that would change,
+            130 interrupted (Ctrl-C or SIGTERM; a second one aborts at once)`;
 
 interface Cli {
   command: string;
@@ -58,6 +65,9 @@ interface Cli {
   diff: boolean;
   json?: string;
   verbose: boolean;
+  lockTimeoutS: number;
+  historyCount: number;
+  argv: string[];
 }
 
 function list(v: string | undefined): string[] | undefined {
@@ -79,13 +89,16 @@ export function parseCli(argv: string[]): Cli {
       diff: { type: 'boolean', short: 'D' },
       json: { type: 'string' },
       verbose: { type: 'boolean', short: 'v' },
+      'lock-timeout': { type: 'string' },
+      n: { type: 'string', short: 'n' },
       help: { type: 'boolean', short: 'h' },
     },
   });
   const command = values.help ? 'help' : (positionals[0] ?? 'help');
   if (positionals.length > 1) throw new ConfigError(`unexpected argument: ${positionals[1]}`);
-  const forks = values.forks === undefined ? 5 : Number(values.forks);
-  if (!Number.isInteger(forks) || forks < 1) throw new ConfigError(`--forks must be a whole number ≥ 1, not ${values.forks}`);
+  const forks = wholeNumber('--forks', values.forks, 5, 1);
+  const lockTimeoutS = wholeNumber('--lock-timeout', values['lock-timeout'], 300, 0);
+  const historyCount = wholeNumber('-n', values.n, 10, 1);
   return {
     command,
     inventory: values.inventory ?? 'inventory/hosts.yml',
@@ -98,7 +111,17 @@ export function parseCli(argv: string[]): Cli {
     diff: values.diff === true,
     json: values.json,
     verbose: values.verbose === true,
+    lockTimeoutS,
+    historyCount,
+    argv,
   };
+}
+
+function wholeNumber(flag: string, value: string | undefined, dflt: number, min: number): number {
+  if (value === undefined) return dflt;
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isInteger(n) || n < min) throw new ConfigError(`${flag} must be a whole number ≥ ${min}, not ${value}`);
+  return n;
 }
 
 async function load(cli: Cli) {
@@ -141,12 +164,28 @@ async function cmdRun(cli: Cli): Promise<number> {
     console.log(`valid: ${cli.inventory}, ${cli.playbook} (${plans.length} host${plans.length === 1 ? '' : 's'})`);
     return EXIT.ok;
   }
-  const report = await runPlans(plans, { check: cli.check, forks: cli.forks, display: await makeDisplay(cli), open: openSsh });
+  const info = await runInfo({ root: ROOT, argv: cli.argv, inventory: cli.inventory, playbook: cli.playbook, check: cli.check });
+  const interrupt = onInterrupt((line) => console.error(line));
+  let report: RunReport;
+  try {
+    report = await runPlans(plans, {
+      check: cli.check,
+      forks: cli.forks,
+      display: await makeDisplay(cli),
+      open: openSsh,
+      info,
+      lockTimeoutMs: cli.lockTimeoutS * 1000,
+      stopRequested: interrupt.requested,
+    });
+  } finally {
+    interrupt.dispose();
+  }
   const changes = formatChanges(report, cli.diff || cli.check);
   if (changes) console.log(`\n${changes}`);
   console.log(`\n${formatRecap(report)}`);
   if (cli.json) await writePrivateFile(cli.json, JSON.stringify(toJsonReport(report), null, 2) + '\n');
   const hosts = Object.values(report.hosts);
+  if (interrupt.requested()) return EXIT.interrupted;
   if (hosts.some((h) => h.failed || h.unreachable)) return EXIT.failed;
   if (cli.check && hosts.some((h) => h.changed)) return EXIT.drift;
   return EXIT.ok;
@@ -166,7 +205,7 @@ async function cmdFacts(cli: Cli): Promise<number> {
       try {
         const conn = await openSsh(connectionOf(inv, host, lookupSecret(secrets, 'PROVISION_BECOME_PASSWORD')), new Masker(), () => {});
         try {
-          const [r, docker] = await conn.readMany([FACTS.cmd, DOCKER_VERSION.cmd]);
+          const [r, docker] = (await conn.readMany([FACTS.cmd, DOCKER_VERSION.cmd])).results;
           if (!r?.ok || !docker) throw new Error(`cannot read facts: ${r?.stderr.trim() || 'no answer'}`);
           out[name] = { ...FACTS.parse(r), docker: { version: DOCKER_VERSION.parse(docker) } };
         } finally {
@@ -180,6 +219,22 @@ async function cmdFacts(cli: Cli): Promise<number> {
   );
   console.log(JSON.stringify(out, null, 2));
   return rc;
+}
+
+async function cmdHistory(cli: Cli): Promise<number> {
+  const { inv } = await load(cli);
+  const names = cli.limit ? selectHosts(cli.limit, inv).hosts : inv.hosts;
+  if (!names.length) throw new ConfigError(`--limit ${cli.limit}: matches no host in ${inv.file}`);
+  const secrets = readDotenv(inv.dir);
+  const becomePassword = lookupSecret(secrets, 'PROVISION_BECOME_PASSWORD');
+  const out = await Promise.all(
+    names.map(async (name) => {
+      const host = inv.byName.get(name);
+      return host ? historyFor(name, () => openSsh(connectionOf(inv, host, becomePassword), new Masker(), () => {}), cli.historyCount) : { text: '', ok: true };
+    }),
+  );
+  console.log(out.map((o) => o.text).join('\n'));
+  return out.every((o) => o.ok) ? EXIT.ok : EXIT.failed;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -198,6 +253,8 @@ export async function main(argv: string[]): Promise<number> {
         return await cmdRun(cli);
       case 'facts':
         return await cmdFacts(cli);
+      case 'history':
+        return await cmdHistory(cli);
       case 'help':
         console.log(USAGE);
         return EXIT.ok;

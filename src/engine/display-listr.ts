@@ -138,6 +138,10 @@ export class ListrDisplay implements Display {
       case 'log':
         if (this.verbose && view.current) view.current.output = e.line;
         break;
+      case 'host-note':
+        if (view.host) view.host.output = e.text;
+        else if (!this.verbose) process.stderr.write(`${e.host}: ${e.text}\n`);
+        break;
       case 'host-end':
         view.notRun = e.result.failed || e.result.unreachable ? `not run: ${(e.result.error ?? 'an earlier task failed').split('\n')[0]}` : 'not run';
         view.ready.resolve(undefined);

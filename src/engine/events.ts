@@ -19,6 +19,8 @@ export type RunEvent =
   | ({ type: 'task-progress'; text: string } & ItemRef)
   | ({ type: 'task-end'; result: TaskResult } & ItemRef)
   | { type: 'log'; host: string; line: string }
+  /** Something about the host as a whole worth showing (a lock wait, a lock taken over, a pending handler). */
+  | { type: 'host-note'; host: string; text: string }
   | { type: 'host-end'; host: string; result: HostResult };
 
 /** Shows a run. Display code never decides anything about the run. */

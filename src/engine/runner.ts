@@ -2,6 +2,7 @@
 // masker. One host failing or unreachable never stops the others. The display only listens.
 import type { Display } from './events.ts';
 import type { HostPlan } from './plan.ts';
+import type { RunInfo } from './host-state.ts';
 import { runHostSession, type OpenConnection } from './session.ts';
 import type { HostResult } from './types.ts';
 
@@ -13,6 +14,9 @@ export interface RunOptions {
   open: OpenConnection;
   /** Asked between tasks on every host: true stops the runs there. */
   stopRequested?: () => boolean;
+  /** Who runs what: with it each host's run takes the host's lock and writes its audit trail. */
+  info?: RunInfo;
+  lockTimeoutMs?: number;
 }
 
 export interface RunReport {
@@ -28,7 +32,11 @@ export async function runPlans(plans: readonly HostPlan[], opts: RunOptions): Pr
   const queue = [...plans];
   const worker = async () => {
     for (let plan = queue.shift(); plan; plan = queue.shift()) {
-      report.hosts[plan.name] = await runHostSession(plan, { check: opts.check }, { open: opts.open, emit: (e) => opts.display.event(e), stopRequested: opts.stopRequested });
+      report.hosts[plan.name] = await runHostSession(
+        plan,
+        { check: opts.check, info: opts.info, lockTimeoutMs: opts.lockTimeoutMs },
+        { open: opts.open, emit: (e) => opts.display.event(e), stopRequested: opts.stopRequested },
+      );
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.forks, plans.length)) }, worker));

@@ -1,6 +1,8 @@
-// One host's run, start to end: connect → facts and every task's reads in one batch → each
-// role's tasks, then its notified handlers → close. It returns the host's result and emits
-// events as it goes; it knows nothing of how (or whether) they are shown.
+// One host's run, start to end: connect → take the host's lock, read the facts and every task's
+// reads in one batch → handlers an earlier run left pending → each role's tasks, then its
+// notified handlers → the audit record, handlers left pending, the lock released → close.
+// It returns the host's result and emits events as it goes; it knows nothing of how (or
+// whether) they are shown.
 import { sh, type Arg, type Cmd } from '../remote/command.ts';
 import { BecomeError, ConnectionLostError, UnreachableError, type Connection, type ExecResult, type LogFn, type RunOptions } from '../remote/connection.ts';
 import { Masker } from '../remote/mask.ts';
@@ -8,15 +10,20 @@ import type { ConnectionSpec } from '../remote/ssh.ts';
 import type { RunEvent } from './events.ts';
 import { executeHandler, executeTask, type ExecHooks } from './execute.ts';
 import { FACTS, type Facts } from './facts.ts';
-import type { HostPlan } from './plan.ts';
+import { finishCmd, lockGateCmd, parseGate, waitLockCmd, type PendingHandler, type RunInfo, type RunOutcome } from './host-state.ts';
+import type { HostPlan, PlannedRole } from './plan.ts';
 import { isDockerMissing, type Read } from './read.ts';
 import { DockerMissingError } from './task.ts';
-import type { HostResult, TaskContext, TaskResult } from './types.ts';
+import type { Handler, HostResult, TaskContext, TaskResult } from './types.ts';
 
 export type OpenConnection = (spec: ConnectionSpec, masker: Masker, log: LogFn) => Promise<Connection>;
 
 export interface SessionOptions {
   check: boolean;
+  /** Who runs what: with it the run takes the host's lock and writes its audit trail. */
+  info?: RunInfo;
+  /** How long to wait for another run's lock (default 5 minutes). */
+  lockTimeoutMs?: number;
 }
 
 export interface SessionDeps {
@@ -41,6 +48,8 @@ function count(res: HostResult, t: TaskResult): void {
 /** Transport failures end the host's run (after one reconnect for a lost connection). */
 const isTransport = (e: unknown): boolean => e instanceof UnreachableError || e instanceof BecomeError;
 
+const DEFAULT_LOCK_TIMEOUT_MS = 5 * 60_000;
+
 /**
  * Read results, valid until the next change on the host: first the run's prefetch batch, then
  * whatever was read again after a change (so tasks sharing a read pay for it once per change).
@@ -58,14 +67,24 @@ class ReadCache {
   }
 }
 
+function outcomeOf(r: HostResult, check: boolean, stopped: string | undefined): RunOutcome {
+  if (stopped === 'interrupted') return 'interrupted';
+  if (r.unreachable) return 'unreachable';
+  if (r.failed) return 'failed';
+  if (r.changed) return check ? 'would-change' : 'changed';
+  return 'ok';
+}
+
 export async function runHostSession(plan: HostPlan, opts: SessionOptions, deps: SessionDeps): Promise<HostResult> {
   const started = Date.now();
+  const startedAt = new Date(started).toISOString();
   const clock = () => Date.now() - started;
   const host = plan.name;
   const result = emptyResult();
   const masker = new Masker();
   masker.add(...plan.secrets);
   const emit = deps.emit;
+  const note = (text: string) => emit({ type: 'host-note', host, text: masker.mask(text) });
   const log: LogFn = (line) => emit({ type: 'log', host, line: masker.mask(line) });
   const finish = (conn?: Connection): HostResult => {
     if (conn) {
@@ -92,18 +111,33 @@ export async function runHostSession(plan: HostPlan, opts: SessionOptions, deps:
     throw e;
   }
 
-  // Facts and every task's reads, distinct commands once, in one round trip.
+  // The lock first (check mode too: it must not read a half-applied host), then the facts and
+  // every task's reads, distinct commands once: one round trip when nobody else holds the lock.
+  const info = opts.info;
+  const gate = info ? lockGateCmd(info, startedAt, (t) => masker.mask(t)) : undefined;
   const reads = new Map<string, Read<unknown>>([[FACTS.cmd.text, FACTS]]);
   for (const role of plan.roles) for (const t of role.tasks) for (const r of t.reads) reads.set(r.cmd.text, r);
+  const cmds = [...reads.values()].map((r) => r.cmd);
   let facts: Facts;
   let prefetch: ReadCache;
+  let pendingBefore: PendingHandler[] = [];
   try {
-    const cmds = [...reads.values()].map((r) => r.cmd);
-    const answers = await conn.readMany(cmds);
-    const factsAnswer = answers[0];
+    let batch = await conn.readMany(cmds, gate);
+    if (gate) {
+      let g = parseGate(batch.gate ?? { ok: false, exitCode: -1, stdout: '', stderr: 'no answer', durationMs: 0 });
+      if (!g.acquired) {
+        await waitForLock(conn, g.holder, opts.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS, note);
+        batch = await conn.readMany(cmds, gate);
+        g = parseGate(batch.gate ?? { ok: false, exitCode: -1, stdout: '', stderr: 'no answer', durationMs: 0 });
+        if (!g.acquired) throw new Error(`another run took the lock first: ${g.holder}`);
+      }
+      if (g.takenOver) note(`took over the lock left by a run that ended without releasing it: ${g.takenOver}`);
+      pendingBefore = g.pending;
+    }
+    const factsAnswer = batch.results[0];
     if (!factsAnswer?.ok) throw new Error(`cannot read the host's facts: ${factsAnswer?.stderr.trim() || 'no answer'}`);
     facts = FACTS.parse(factsAnswer);
-    prefetch = new ReadCache(new Map(cmds.map((c, i) => [c.text, answers[i] as ExecResult])));
+    prefetch = new ReadCache(new Map(cmds.map((c, i) => [c.text, batch.results[i] as ExecResult])));
   } catch (e) {
     return fail(e, conn);
   }
@@ -111,74 +145,104 @@ export async function runHostSession(plan: HostPlan, opts: SessionOptions, deps:
 
   const hooks: ExecHooks = { onApply: () => prefetch.invalidate(), mask: (t) => masker.mask(t), clock };
   const run = (cmd: Cmd, o?: RunOptions) => conn.run(cmd, o);
+  /** After a new SSH session the lock must be ours again (the old shell's lock died with it). */
+  const reconnect = async () => {
+    prefetch.invalidate();
+    await conn.reconnect();
+    if (!info) return;
+    const g = parseGate(await conn.run(waitLockCmd(0), { nothrow: true }));
+    if (!g.acquired) throw new UnreachableError(host, `after reconnecting, another run holds the lock: ${g.holder}`);
+  };
   let stopped: string | undefined;
+  const pendingAfter: PendingHandler[] = [];
+
+  const contextFor = (ri: number, notified: Set<string>, current: () => number): TaskContext => ({
+    host,
+    facts,
+    checkMode: opts.check,
+    become: conn.become,
+    run,
+    $: (s: TemplateStringsArray, ...v: Arg[]) => run(sh(s, ...v)),
+    probe: (s: TemplateStringsArray, ...v: Arg[]) => run(sh(s, ...v), { nothrow: true }),
+    read: async <T>(r: Read<T>): Promise<T> => {
+      const hit = prefetch.get(r.cmd);
+      const res = hit?.ok ? hit : await run(r.cmd, { nothrow: true });
+      if (res !== hit && res.ok) prefetch.set(r.cmd, res);
+      if (r.needsDocker && isDockerMissing(res)) throw new DockerMissingError();
+      if (!res.ok) throw new Error(`reading the host failed (exit ${res.exitCode}): ${r.cmd.display ?? r.cmd.text.split('\n')[0]}${res.stderr.trim() ? `\n${res.stderr.trim()}` : ''}`);
+      return r.parse(res);
+    },
+    upload: (p) => conn.upload(p),
+    reconnect,
+    notify: (h) => void notified.add(h),
+    log,
+    progress: (text) => emit({ type: 'task-progress', host, role: ri, item: current(), text: masker.mask(text) }),
+  });
+
+  /** Runs one item; a lost connection is made again once and the item retried from its check. */
+  const attempt = async (ri: number, item: number, roleName: string, name: string, exec: () => Promise<TaskResult>): Promise<TaskResult | undefined> => {
+    emit({ type: 'task-start', host, role: ri, item, name });
+    for (let tries = 0; ; tries++) {
+      try {
+        const r = await exec();
+        count(result, r);
+        emit({ type: 'task-end', host, role: ri, item, result: r });
+        return r;
+      } catch (e) {
+        if (e instanceof ConnectionLostError && tries === 0) {
+          log(`connection lost (${masker.mask(e.message)}); reconnecting once`);
+          try {
+            await reconnect();
+            continue;
+          } catch (again) {
+            stopped = `unreachable: ${masker.mask((again as Error).message)}`;
+          }
+        }
+        stopped ??= masker.mask((e as Error).message);
+        result.unreachable = e instanceof UnreachableError ? 1 : result.unreachable;
+        if (!(e instanceof UnreachableError)) result.failed++;
+        result.error = `${stopped} (during ${roleName} | ${name}; what was done before is in the report)`;
+        return undefined;
+      }
+    }
+  };
+
+  // Handlers a failed or interrupted run could not run: first thing now.
+  for (const p of pendingBefore) {
+    const ri = plan.roles.findIndex((r) => r.name === p.role && r.handlers.some((h) => h.name === p.handler));
+    const role: PlannedRole | undefined = plan.roles[ri];
+    const handler: Handler | undefined = role?.handlers.find((h) => h.name === p.handler);
+    if (!role || !handler) {
+      note(`handler ${p.role} | ${p.handler} is pending from the run of ${p.since}, but role ${p.role} is not part of this run: kept for a later one`);
+      pendingAfter.push(p);
+      continue;
+    }
+    if (stopped) {
+      pendingAfter.push(p);
+      continue;
+    }
+    const ctx = contextFor(ri, new Set(), () => -1);
+    const name = `handler: ${p.handler} (pending: ${p.why}, in the run of ${p.since})`;
+    note(`${opts.check ? 'would run' : 'running'} ${role.name} | ${name}`);
+    const r = await attempt(-1, -1, role.name, name, async () => ({ ...(await executeHandler(handler, ctx, role.name, hooks, isTransport)), name }));
+    if (!r || r.status === 'failed') {
+      stopped ??= 'a pending handler failed';
+      pendingAfter.push(p);
+    }
+  }
 
   for (const [ri, role] of plan.roles.entries()) {
     if (stopped) break;
     const notified = new Set<string>();
     let item = -1;
-    const ctx: TaskContext = {
-      host,
-      facts,
-      checkMode: opts.check,
-      become: conn.become,
-      run,
-      $: (s: TemplateStringsArray, ...v: Arg[]) => run(sh(s, ...v)),
-      probe: (s: TemplateStringsArray, ...v: Arg[]) => run(sh(s, ...v), { nothrow: true }),
-      read: async <T>(r: Read<T>): Promise<T> => {
-        const hit = prefetch.get(r.cmd);
-        const res = hit?.ok ? hit : await run(r.cmd, { nothrow: true });
-        if (res !== hit && res.ok) prefetch.set(r.cmd, res);
-        if (r.needsDocker && isDockerMissing(res)) throw new DockerMissingError();
-        if (!res.ok) throw new Error(`reading the host failed (exit ${res.exitCode}): ${r.cmd.display ?? r.cmd.text.split('\n')[0]}${res.stderr.trim() ? `\n${res.stderr.trim()}` : ''}`);
-        return r.parse(res);
-      },
-      upload: (p) => conn.upload(p),
-      reconnect: async () => {
-        prefetch.invalidate();
-        await conn.reconnect();
-      },
-      notify: (h) => void notified.add(h),
-      log,
-      progress: (text) => emit({ type: 'task-progress', host, role: ri, item, text: masker.mask(text) }),
-    };
-
-    /** Runs one item; a lost connection is made again once and the item retried from its check. */
-    const attempt = async (name: string, exec: () => Promise<TaskResult>): Promise<TaskResult | undefined> => {
-      emit({ type: 'task-start', host, role: ri, item, name });
-      for (let tries = 0; ; tries++) {
-        try {
-          const r = await exec();
-          count(result, r);
-          emit({ type: 'task-end', host, role: ri, item, result: r });
-          return r;
-        } catch (e) {
-          if (e instanceof ConnectionLostError && tries === 0) {
-            log(`connection lost (${masker.mask(e.message)}); reconnecting once`);
-            prefetch.invalidate();
-            try {
-              await conn.reconnect();
-              continue;
-            } catch (again) {
-              stopped = `unreachable: ${masker.mask((again as Error).message)}`;
-            }
-          }
-          stopped ??= masker.mask((e as Error).message);
-          result.unreachable = e instanceof UnreachableError ? 1 : result.unreachable;
-          if (!(e instanceof UnreachableError)) result.failed++;
-          result.error = `${stopped} (during ${role.name} | ${name}; what was done before is in the report)`;
-          return undefined;
-        }
-      }
-    };
-
+    const ctx = contextFor(ri, notified, () => item);
     for (const task of role.tasks) {
       item++;
       if (deps.stopRequested?.()) {
         stopped = 'interrupted';
         break;
       }
-      const r = await attempt(task.name, () => executeTask(task, ctx, role.name, hooks, isTransport));
+      const r = await attempt(ri, item, role.name, task.name, () => executeTask(task, ctx, role.name, hooks, isTransport));
       if (!r || r.status === 'failed') {
         stopped ??= 'a task failed';
         break;
@@ -189,15 +253,45 @@ export async function runHostSession(plan: HostPlan, opts: SessionOptions, deps:
       item++;
       if (!notified.has(h.name)) continue;
       if (stopped) {
-        // Not run after a failure (as Ansible does), but never silently forgotten.
-        const r: TaskResult = { role: role.name, name: `handler: ${h.name}`, kind: 'handler', status: 'skipped', startMs: clock(), durationMs: 0, reason: `notified, but not run: ${stopped}` };
+        // Not run after a failure (as Ansible does), but never forgotten: recorded on the host and
+        // run first thing in the next run.
+        const why = stopped === 'interrupted' ? 'the run was interrupted' : 'the run stopped at a failure';
+        const r: TaskResult = { role: role.name, name: `handler: ${h.name}`, kind: 'handler', status: 'skipped', startMs: clock(), durationMs: 0, reason: `notified, but not run: ${stopped}${opts.check ? '' : '; it runs first thing in the next run'}` };
         count(result, r);
         emit({ type: 'task-end', host, role: ri, item, result: r });
+        if (!pendingAfter.some((p) => p.role === role.name && p.handler === h.name)) pendingAfter.push({ role: role.name, handler: h.name, since: startedAt, why });
         continue;
       }
-      const r = await attempt(`handler: ${h.name}`, () => executeHandler(h, ctx, role.name, hooks, isTransport));
+      const r = await attempt(ri, item, role.name, `handler: ${h.name}`, () => executeHandler(h, ctx, role.name, hooks, isTransport));
       if (!r || r.status === 'failed') stopped ??= 'a handler failed';
     }
   }
+
+  if (stopped === 'interrupted') result.error ??= 'interrupted: stopped between tasks';
+  if (info && !result.unreachable) {
+    const changed = result.tasks.filter((t) => t.status === 'changed' || t.status === 'would-change').map((t) => `${t.role} | ${t.name}`);
+    const end = finishCmd(
+      info,
+      { outcome: outcomeOf(result, opts.check, stopped), durationMs: clock(), changed, ...(result.error ? { error: result.error } : {}) },
+      // Check mode runs no handler, so it leaves the pending ones as they are.
+      opts.check ? undefined : pendingAfter,
+    );
+    await conn.run(end, { nothrow: true }).catch((e: unknown) => log(`could not write the end of the run on the host: ${masker.mask((e as Error).message)}`));
+  }
   return finish(conn);
+}
+
+/** Waits for another run's lock, saying who holds it; gives up after `timeoutMs`. */
+async function waitForLock(conn: Connection, holder: string, timeoutMs: number, note: (t: string) => void): Promise<void> {
+  const started = Date.now();
+  let who = holder;
+  for (;;) {
+    const waited = Math.round((Date.now() - started) / 1000);
+    const left = timeoutMs - (Date.now() - started);
+    if (left <= 0) throw new Error(`another run holds the lock on this host: ${who}; gave up after ${waited} s (--lock-timeout)`);
+    note(`waiting for the run of ${who} to finish (${waited} s so far, giving up after ${Math.round(timeoutMs / 1000)} s)`);
+    const g = parseGate(await conn.run(waitLockCmd(Math.max(1, Math.min(5, Math.ceil(left / 1000)))), { nothrow: true }));
+    if (g.acquired) return;
+    who = g.holder;
+  }
 }

@@ -4,7 +4,7 @@ import { sh, type Cmd } from '../remote/command.ts';
 import type { Facts } from '../engine/facts.ts';
 import { read, type Read } from '../engine/read.ts';
 import { change, defineTask, inSync } from '../engine/task.ts';
-import type { Task } from '../engine/types.ts';
+import type { Task, TaskContext } from '../engine/types.ts';
 
 export const APT_CACHE_VALID_S = 3600;
 
@@ -33,7 +33,9 @@ export function missingPackages(wanted: readonly string[], installed: ReadonlySe
 }
 
 export function installCmd(pkgs: readonly string[], validS = APT_CACHE_VALID_S): Cmd {
-  return sh`lists=/var/lib/apt/lists
+  // An interrupted dpkg (a run or a person killed mid-install) blocks every later install: finish it first.
+  return sh`if [ -n "$(ls -A /var/lib/dpkg/updates 2>/dev/null)" ]; then dpkg --configure -a --force-confdef --force-confold; fi
+lists=/var/lib/apt/lists
 age=$(( $(date +%s) - $(stat -c %Y "$lists/partial" 2>/dev/null || echo 0) ))
 if [ "$age" -gt ${validS} ] || ! apt-cache show ${[...pkgs]} >/dev/null 2>&1; then
   ${APT} update
@@ -42,13 +44,94 @@ fi
 ${APT} install --no-install-recommends ${[...pkgs]}`;
 }
 
+const LOCKS = ['/var/lib/dpkg/lock-frontend', '/var/lib/dpkg/lock', '/var/lib/apt/lists/lock', '/var/cache/apt/archives/lock'];
+
+export interface LockHolder {
+  file: string;
+  pid: number;
+  command: string;
+}
+
+/**
+ * Who holds apt's and dpkg's locks (fcntl locks, found in /proc/locks by the lock file's inode).
+ * `apt-get update` has no option to wait for its lists lock, so the engine waits for all of them.
+ */
+export const lockHoldersCmd = lockHoldersCmdFor(LOCKS);
+
+export function lockHoldersCmdFor(files: readonly string[]): Cmd {
+  return sh`for f in ${[...files]}; do
+  [ -e "$f" ] || continue
+  ino=$(stat -c %i "$f")
+  for pid in $(awk -v ino="$ino" '$2 != "->" { n = split($6, a, ":"); if (a[n] == ino) print $5 }' /proc/locks); do
+    if [ -r "/proc/$pid/cmdline" ]; then printf '%s %s %s\\n' "$f" "$pid" "$(tr '\\0' ' ' <"/proc/$pid/cmdline" | cut -c1-100)"; fi
+  done
+done`;
+}
+
+export function parseLockHolders(stdout: string): LockHolder[] {
+  return stdout
+    .split('\n')
+    .map((l) => /^(\S+) (\d+) (.*)$/.exec(l.trim()))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => ({ file: m[1] as string, pid: Number(m[2]), command: (m[3] as string).trim() }));
+}
+
+/** Failures worth another try: a lock taken in between, the network, a mirror in sync. */
+const TRANSIENT = /Could not get lock|Unable to acquire the dpkg frontend lock|is another process using it|Temporary failure resolving|Could not resolve|Failed to fetch|Unable to fetch some archives|Hash Sum mismatch|Connection timed out|Connection failed|Could not connect|Some index files failed to download|Undetermined Error/i;
+
+export interface AptRetry {
+  /** Waiting for the locks, at most (default 10 minutes). */
+  lockTimeoutMs: number;
+  /** Pauses between tries of a transient failure (bounded: one try more than pauses). */
+  backoffMs: number[];
+  sleep: (ms: number) => Promise<void>;
+}
+
+export const APT_RETRY: AptRetry = { lockTimeoutMs: 10 * 60_000, backoffMs: [5_000, 15_000, 30_000], sleep: (ms) => new Promise((r) => setTimeout(r, ms)) };
+
+/** Waits while another process holds apt's or dpkg's locks, saying which. */
+export async function waitForAptLocks(ctx: TaskContext, retry: AptRetry): Promise<void> {
+  const started = Date.now();
+  for (;;) {
+    const holders = parseLockHolders((await ctx.run(lockHoldersCmd, { nothrow: true })).stdout);
+    if (!holders.length) return;
+    const waited = Date.now() - started;
+    const who = [...new Map(holders.map((h) => [h.pid, `${h.command} (pid ${h.pid})`])).values()].join(', ');
+    if (waited >= retry.lockTimeoutMs) throw new Error(`apt/dpkg is locked by ${who}; gave up after ${Math.round(waited / 1000)} s`);
+    const line = `waiting for the apt/dpkg lock held by ${who} (${Math.round(waited / 1000)} s)`;
+    ctx.progress(line);
+    ctx.log(line);
+    await retry.sleep(2_000);
+  }
+}
+
+/** apt-get install (after an update if the lists are stale), waiting for locks, retrying transient failures. */
+export async function installPackages(ctx: TaskContext, pkgs: readonly string[], retry: AptRetry = APT_RETRY): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    await waitForAptLocks(ctx, retry);
+    ctx.progress(`apt-get install ${pkgs.join(' ')}`);
+    const r = await ctx.run(installCmd(pkgs), { timeoutMs: 30 * 60_000, nothrow: true });
+    if (r.ok) return;
+    const why = `${r.stderr}\n${r.stdout}`;
+    const pause = retry.backoffMs[attempt];
+    if (pause === undefined || !TRANSIENT.test(why)) {
+      const tail = why.trim().split('\n').filter(Boolean).slice(-8).join('\n');
+      throw new Error(`apt-get install ${pkgs.join(' ')} failed (exit ${r.exitCode}${attempt ? `, after ${attempt + 1} tries` : ''}):\n${tail}`);
+    }
+    const line = `apt failed with what looks transient (${(TRANSIENT.exec(why)?.[0] ?? '').trim()}); trying again in ${pause / 1000} s`;
+    ctx.progress(line);
+    ctx.log(line);
+    await retry.sleep(pause);
+  }
+}
+
 /** Packages that depend on the host (e.g. its OS): read every candidate, pick from facts. */
 export interface PackageChoice {
   candidates: readonly string[];
   pick: (facts: Facts) => string[];
 }
 
-export function packagesTask(name: string, wanted: readonly string[] | PackageChoice, tags?: string[]): Task {
+export function packagesTask(name: string, wanted: readonly string[] | PackageChoice, tags?: string[], retry: AptRetry = APT_RETRY): Task {
   const candidates = 'candidates' in wanted ? wanted.candidates : wanted;
   const pick = (facts: Facts) => ('pick' in wanted ? wanted.pick(facts) : [...wanted]);
   return defineTask({
@@ -61,7 +144,7 @@ export function packagesTask(name: string, wanted: readonly string[] | PackageCh
       return missing.length ? change(`not installed: ${missing.join(', ')}`, missing) : inSync(`installed: ${want.join(', ')}`);
     },
     apply: async (ctx, { data: missing }) => {
-      await ctx.run(installCmd(missing), { timeoutMs: 30 * 60_000 });
+      await installPackages(ctx, missing, retry);
       return { reason: `installed ${missing.join(', ')}` };
     },
   });

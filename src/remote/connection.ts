@@ -18,6 +18,12 @@ export interface RunOptions {
   timeoutMs?: number;
 }
 
+export interface ReadBatch {
+  /** The gate's result, when there was a gate. */
+  gate?: ExecResult;
+  results: ExecResult[];
+}
+
 /** A file uploaded into a private directory on the host; `remove` deletes the directory. */
 export interface RemoteUpload {
   path: string;
@@ -33,8 +39,11 @@ export interface Connection {
   readonly roundTrips: number;
   /** Runs one bash script (set -euo pipefail); throws RemoteCommandError on failure unless nothrow. */
   run(cmd: Cmd, opts?: RunOptions): Promise<ExecResult>;
-  /** Runs read-only commands concurrently in one round trip; one result per command, never throws for a command's failure. */
-  readMany(cmds: readonly Cmd[]): Promise<ExecResult[]>;
+  /**
+   * Runs read-only commands concurrently in one round trip; one result per command, never throws
+   * for a command's failure. A gate runs first, alone; when it fails, nothing else runs.
+   */
+  readMany(cmds: readonly Cmd[], gate?: Cmd): Promise<ReadBatch>;
   /** Copies a local file into a new private directory (0700) on the host. */
   upload(localPath: string): Promise<RemoteUpload>;
   /** A new SSH session (group membership is read at login). */

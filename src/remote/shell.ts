@@ -69,6 +69,12 @@ export class FramedShell {
       'umask 022',
       '__d=$(mktemp -d /tmp/provision.XXXXXXXX) || exit 97',
       `trap 'rm -rf "$__d"' EXIT`,
+      // The host's provision state (root's, or the login user's without sudo), and fd 8 open on
+      // its lock file in this long-lived shell: a command that flocks fd 8 locks for the whole
+      // session (the lock belongs to the open file, which this shell keeps), and the kernel
+      // releases it when the session ends, however it ends.
+      'if [ "$(id -u)" = 0 ]; then PROVISION_STATE=/var/lib/provision; else PROVISION_STATE="${HOME:-/tmp}/.local/state/provision"; fi',
+      'export PROVISION_STATE; mkdir -p -m 0700 "$PROVISION_STATE" 2>/dev/null; exec 8>>"$PROVISION_STATE/lock" || exec 8>/dev/null',
       `__x() { IFS= read -r -N "$1" __s; printf '%s' "$__s" >"$__d/s"; timeout -k 5 "$2" bash --noprofile --norc -euo pipefail "$__d/s" 2>"$__d/e" </dev/null; __rc=$?; __e=; IFS= read -r -d '' __e <"$__d/e"; printf '\\n%s %d %d\\n%s' ${this.nonce} "$__rc" "\${#__e}" "$__e"; }`,
       `printf '\\n%s 0 0\\n' ${this.nonce}`,
       '',

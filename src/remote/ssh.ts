@@ -19,6 +19,7 @@ import {
   type Connection,
   type ExecResult,
   type LogFn,
+  type ReadBatch,
   type RemoteUpload,
   type RunOptions,
 } from './connection.ts';
@@ -155,11 +156,13 @@ class SshConnection implements Connection {
     return res;
   }
 
-  async readMany(cmds: readonly Cmd[]): Promise<ExecResult[]> {
-    if (cmds.length === 0) return [];
+  async readMany(cmds: readonly Cmd[], gate?: Cmd): Promise<ReadBatch> {
+    if (cmds.length === 0 && !gate) return { results: [] };
     const sep = `__provision_batch_${randomBytes(8).toString('hex')}`;
-    const r = await this.run(batchCmd(cmds, sep), { nothrow: true });
-    return parseBatch(r.stdout, sep, cmds.length).map((x) => ({ ...x, stderr: this.masker.mask(x.stderr) }));
+    const r = await this.run(batchCmd(cmds, sep, gate), { nothrow: true });
+    const b = parseBatch(r.stdout, sep, cmds.length);
+    const mask = (x: ExecResult) => ({ ...x, stderr: this.masker.mask(x.stderr) });
+    return { ...(b.gate ? { gate: mask(b.gate) } : {}), results: b.results.map(mask) };
   }
 
   async upload(localPath: string): Promise<RemoteUpload> {

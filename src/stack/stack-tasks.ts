@@ -8,6 +8,7 @@ import type { Task } from '../engine/types.ts';
 import { composeModel, type ComposeModel } from '../ops/compose-model.ts';
 import { composeTask, StackChanges } from '../ops/compose.ts';
 import { directoriesTask, fileTask, probePathsRead } from '../ops/file.ts';
+import { manifestTask, pruneTask } from '../ops/manifest.ts';
 import { memoByValue } from './memo.ts';
 
 /** A generated file that needs other than 0644 root:root (e.g. readable only by the container's uid). */
@@ -102,6 +103,10 @@ export function stackTasks(spec: StackSpec): Task[] {
       { path: envPath, content: spec.env, mode: '0600', owner: 'root', group: 'root', sensitive: true },
       { name: `${spec.project}: .env (secrets, 0600)`, tags, probe, onChanged: () => changes.record('.env') },
     ),
+    // What an earlier run wrote and this one no longer ships goes, and the services mounting it
+    // are reloaded or restarted as for a change.
+    pruneTask(spec.project, spec.hostDir, [...files.keys()], (rel) => changes.record(rel), tags),
+    manifestTask(spec.project, spec.hostDir, [...files.keys()], tags),
     composeTask(
       {
         project: spec.project,

@@ -3,7 +3,7 @@
 // so a test says "these outputs in, these commands out".
 import { basename } from 'node:path';
 import type { Cmd } from '../../src/remote/command.ts';
-import { ConnectionLostError, RemoteCommandError, type Connection, type ExecResult, type RemoteUpload, type RunOptions } from '../../src/remote/connection.ts';
+import { ConnectionLostError, RemoteCommandError, type Connection, type ExecResult, type ReadBatch, type RemoteUpload, type RunOptions } from '../../src/remote/connection.ts';
 import { FACTS, type Facts } from '../../src/engine/facts.ts';
 import { NO_DOCKER } from '../../src/engine/read.ts';
 
@@ -64,6 +64,8 @@ export class FakeConnection implements Connection {
   readonly commands: string[] = [];
   /** Commands answered in read batches. */
   readonly batched: string[] = [];
+  /** Gates of read batches (the host lock). */
+  readonly gates: string[] = [];
   reconnects = 0;
   closed = false;
   private readonly facts: Facts;
@@ -98,12 +100,16 @@ export class FakeConnection implements Connection {
     return r;
   }
 
-  async readMany(cmds: readonly Cmd[]): Promise<ExecResult[]> {
+  async readMany(cmds: readonly Cmd[], gate?: Cmd): Promise<ReadBatch> {
     this.roundTrips++;
-    return cmds.map((c) => {
+    const g = gate ? this.answer(gate.text) : undefined;
+    if (gate) this.gates.push(gate.text);
+    if (g && !g.ok) return { gate: g, results: cmds.map(() => ({ ok: false, exitCode: -1, stdout: '', stderr: 'not run', durationMs: 0 })) };
+    const results = cmds.map((c) => {
       this.batched.push(c.text);
       return this.answer(c.text);
     });
+    return g ? { gate: g, results } : { results };
   }
 
   async upload(localPath: string): Promise<RemoteUpload> {

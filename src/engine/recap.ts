@@ -22,6 +22,7 @@ export function formatRecap(report: RunReport, slowest = 5): string {
         `skipped=${pad(String(r.skipped), 3)} unreachable=${pad(String(r.unreachable), 2)} time=${secs(r.durationMs)} round-trips=${r.roundTrips}`,
     );
     if (r.error) lines.push(`${' '.repeat(w)}   ${r.error}`);
+    for (const n of r.notes ?? []) lines.push(`${' '.repeat(w)}   note: ${n}`);
   }
   const all = Object.entries(report.hosts).flatMap(([h, r]) => r.tasks.map((t) => ({ h, t })));
   const slow = [...all].sort((a, b) => b.t.durationMs - a.t.durationMs).slice(0, slowest);
@@ -65,11 +66,14 @@ export function toJsonReport(report: RunReport): object {
           durationMs: r.durationMs,
           roundTrips: r.roundTrips,
           ...(r.error ? { error: r.error } : {}),
+          ...(r.notes?.length ? { notes: r.notes } : {}),
           tasks: r.tasks.map((t) => ({
             role: t.role,
             name: t.name,
             status: t.status,
             durationMs: t.durationMs,
+            ...(t.startMs !== undefined ? { startMs: t.startMs } : {}),
+            ...(t.kind ? { kind: t.kind } : {}),
             ...(t.reason !== undefined ? { reason: t.reason } : {}),
             ...(t.diff !== undefined ? { diff: t.diff } : {}),
           })),

@@ -84,7 +84,14 @@ export async function runHostSession(plan: HostPlan, opts: SessionOptions, deps:
   const masker = new Masker();
   masker.add(...plan.secrets);
   const emit = deps.emit;
-  const note = (text: string) => emit({ type: 'host-note', host, text: masker.mask(text) });
+  const note = (text: string) => {
+    const t = masker.mask(text);
+    // A wait is said every few seconds; the report keeps the first and the last.
+    const notes = (result.notes ??= []);
+    if (t.startsWith('waiting for the run of') && notes.at(-1)?.startsWith('waiting for the run of') && notes.at(-2)?.startsWith('waiting for the run of')) notes[notes.length - 1] = t;
+    else notes.push(t);
+    emit({ type: 'host-note', host, text: t });
+  };
   const log: LogFn = (line) => emit({ type: 'log', host, line: masker.mask(line) });
   const finish = (conn?: Connection): HostResult => {
     if (conn) {
@@ -207,33 +214,30 @@ export async function runHostSession(plan: HostPlan, opts: SessionOptions, deps:
     }
   };
 
-  // Handlers a failed or interrupted run could not run: first thing now.
+  // Handlers a failed or interrupted run could not run count as notified from the start: they
+  // run at the end of their role (after its tasks: a "restart docker" left by a run interrupted
+  // mid-install must not run before docker is installed again), before any later role.
+  const carried = new Map<number, Map<string, PendingHandler>>();
   for (const p of pendingBefore) {
     const ri = plan.roles.findIndex((r) => r.name === p.role && r.handlers.some((h) => h.name === p.handler));
-    const role: PlannedRole | undefined = plan.roles[ri];
-    const handler: Handler | undefined = role?.handlers.find((h) => h.name === p.handler);
-    if (!role || !handler) {
+    if (ri < 0) {
       note(`handler ${p.role} | ${p.handler} is pending from the run of ${p.since}, but role ${p.role} is not part of this run: kept for a later one`);
       pendingAfter.push(p);
       continue;
     }
-    if (stopped) {
-      pendingAfter.push(p);
-      continue;
-    }
-    const ctx = contextFor(ri, new Set(), () => -1);
-    const name = `handler: ${p.handler} (pending: ${p.why}, in the run of ${p.since})`;
-    note(`${opts.check ? 'would run' : 'running'} ${role.name} | ${name}`);
-    const r = await attempt(-1, -1, role.name, name, async () => ({ ...(await executeHandler(handler, ctx, role.name, hooks, isTransport)), name }));
-    if (!r || r.status === 'failed') {
-      stopped ??= 'a pending handler failed';
-      pendingAfter.push(p);
-    }
+    const m = carried.get(ri) ?? new Map<string, PendingHandler>();
+    m.set(p.handler, p);
+    carried.set(ri, m);
+    note(`handler ${p.role} | ${p.handler} is pending (${p.why}, in the run of ${p.since}): it runs at the end of role ${p.role}`);
   }
 
   for (const [ri, role] of plan.roles.entries()) {
-    if (stopped) break;
-    const notified = new Set<string>();
+    const fromBefore = carried.get(ri) ?? new Map<string, PendingHandler>();
+    if (stopped) {
+      pendingAfter.push(...fromBefore.values());
+      continue;
+    }
+    const notified = new Set<string>(fromBefore.keys());
     let item = -1;
     const ctx = contextFor(ri, notified, () => item);
     for (const task of role.tasks) {
@@ -256,14 +260,19 @@ export async function runHostSession(plan: HostPlan, opts: SessionOptions, deps:
         // Not run after a failure (as Ansible does), but never forgotten: recorded on the host and
         // run first thing in the next run.
         const why = stopped === 'interrupted' ? 'the run was interrupted' : 'the run stopped at a failure';
-        const r: TaskResult = { role: role.name, name: `handler: ${h.name}`, kind: 'handler', status: 'skipped', startMs: clock(), durationMs: 0, reason: `notified, but not run: ${stopped}${opts.check ? '' : '; it runs first thing in the next run'}` };
+        const r: TaskResult = { role: role.name, name: `handler: ${h.name}`, kind: 'handler', status: 'skipped', startMs: clock(), durationMs: 0, reason: `notified, but not run: ${stopped}${opts.check ? '' : '; the next run runs it'}` };
         count(result, r);
         emit({ type: 'task-end', host, role: ri, item, result: r });
-        if (!pendingAfter.some((p) => p.role === role.name && p.handler === h.name)) pendingAfter.push({ role: role.name, handler: h.name, since: startedAt, why });
+        if (!pendingAfter.some((p) => p.role === role.name && p.handler === h.name)) pendingAfter.push(fromBefore.get(h.name) ?? { role: role.name, handler: h.name, since: startedAt, why });
         continue;
       }
-      const r = await attempt(ri, item, role.name, `handler: ${h.name}`, () => executeHandler(h, ctx, role.name, hooks, isTransport));
-      if (!r || r.status === 'failed') stopped ??= 'a handler failed';
+      const earlier = fromBefore.get(h.name);
+      const name = earlier ? `handler: ${h.name} (pending: ${earlier.why}, in the run of ${earlier.since})` : `handler: ${h.name}`;
+      const r = await attempt(ri, item, role.name, name, async () => ({ ...(await executeHandler(h, ctx, role.name, hooks, isTransport)), name }));
+      if (!r || r.status === 'failed') {
+        stopped ??= 'a handler failed';
+        if (earlier) pendingAfter.push(earlier);
+      }
     }
   }
 

@@ -184,5 +184,7 @@ export interface HostResult {
   durationMs: number;
   roundTrips: number;
   error?: string;
+  /** What the run said about the host as a whole (lock waits, a lock taken over, pending handlers). */
+  notes?: string[];
   tasks: TaskResult[];
 }

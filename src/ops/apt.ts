@@ -89,15 +89,17 @@ export interface AptRetry {
 
 export const APT_RETRY: AptRetry = { lockTimeoutMs: 10 * 60_000, backoffMs: [5_000, 15_000, 30_000], sleep: (ms) => new Promise((r) => setTimeout(r, ms)) };
 
-/** Waits while another process holds apt's or dpkg's locks, saying which. */
-export async function waitForAptLocks(ctx: TaskContext, retry: AptRetry): Promise<void> {
+/** Waits while another process holds apt's or dpkg's locks, saying which; returns what it waited for. */
+export async function waitForAptLocks(ctx: TaskContext, retry: AptRetry): Promise<string | undefined> {
   const started = Date.now();
+  let waitedFor: string | undefined;
   for (;;) {
     const holders = parseLockHolders((await ctx.run(lockHoldersCmd, { nothrow: true })).stdout);
-    if (!holders.length) return;
+    if (!holders.length) return waitedFor && `waited ${Math.round((Date.now() - started) / 1000)} s for the apt/dpkg lock held by ${waitedFor}`;
     const waited = Date.now() - started;
     const who = [...new Map(holders.map((h) => [h.pid, `${h.command} (pid ${h.pid})`])).values()].join(', ');
     if (waited >= retry.lockTimeoutMs) throw new Error(`apt/dpkg is locked by ${who}; gave up after ${Math.round(waited / 1000)} s`);
+    waitedFor = who;
     const line = `waiting for the apt/dpkg lock held by ${who} (${Math.round(waited / 1000)} s)`;
     ctx.progress(line);
     ctx.log(line);
@@ -106,12 +108,14 @@ export async function waitForAptLocks(ctx: TaskContext, retry: AptRetry): Promis
 }
 
 /** apt-get install (after an update if the lists are stale), waiting for locks, retrying transient failures. */
-export async function installPackages(ctx: TaskContext, pkgs: readonly string[], retry: AptRetry = APT_RETRY): Promise<void> {
+export async function installPackages(ctx: TaskContext, pkgs: readonly string[], retry: AptRetry = APT_RETRY): Promise<string[]> {
+  const said: string[] = [];
   for (let attempt = 0; ; attempt++) {
-    await waitForAptLocks(ctx, retry);
+    const waited = await waitForAptLocks(ctx, retry);
+    if (waited) said.push(waited);
     ctx.progress(`apt-get install ${pkgs.join(' ')}`);
     const r = await ctx.run(installCmd(pkgs), { timeoutMs: 30 * 60_000, nothrow: true });
-    if (r.ok) return;
+    if (r.ok) return said;
     const why = `${r.stderr}\n${r.stdout}`;
     const pause = retry.backoffMs[attempt];
     if (pause === undefined || !TRANSIENT.test(why)) {
@@ -119,6 +123,7 @@ export async function installPackages(ctx: TaskContext, pkgs: readonly string[],
       throw new Error(`apt-get install ${pkgs.join(' ')} failed (exit ${r.exitCode}${attempt ? `, after ${attempt + 1} tries` : ''}):\n${tail}`);
     }
     const line = `apt failed with what looks transient (${(TRANSIENT.exec(why)?.[0] ?? '').trim()}); trying again in ${pause / 1000} s`;
+    said.push(`tried again after: ${(TRANSIENT.exec(why)?.[0] ?? '').trim()}`);
     ctx.progress(line);
     ctx.log(line);
     await retry.sleep(pause);
@@ -144,8 +149,8 @@ export function packagesTask(name: string, wanted: readonly string[] | PackageCh
       return missing.length ? change(`not installed: ${missing.join(', ')}`, missing) : inSync(`installed: ${want.join(', ')}`);
     },
     apply: async (ctx, { data: missing }) => {
-      await installPackages(ctx, missing, retry);
-      return { reason: `installed ${missing.join(', ')}` };
+      const said = await installPackages(ctx, missing, retry);
+      return { reason: `installed ${missing.join(', ')}${said.length ? ` (${said.join('; ')})` : ''}` };
     },
   });
 }

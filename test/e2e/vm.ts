@@ -12,7 +12,7 @@ export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 
 export interface Report {
   durationMs: number;
-  hosts: Record<string, { ok: number; changed: number; failed: number; skipped: number; unreachable: number; durationMs: number; tasks: { role: string; name: string; status: string; reason?: string; diff?: string; durationMs: number }[] }>;
+  hosts: Record<string, { ok: number; changed: number; failed: number; skipped: number; unreachable: number; durationMs: number; error?: string; notes?: string[]; tasks: { role: string; name: string; status: string; reason?: string; diff?: string; durationMs: number }[] }>;
 }
 
 export interface RunResult {

@@ -89,7 +89,7 @@ describe('the host lock', () => {
 });
 
 describe('handlers are never forgotten', () => {
-  test('a failed run records the handlers it could not run; the next run runs them first, then clears them', async () => {
+  test('a failed run records the handlers it could not run; the next run runs them at the end of their role, then clears them', async () => {
     const ran: string[] = [];
     const failed = new FakeConnection([FREE, { match: 'cat /srv/state', stdout: 'old\n' }, { match: 'false-command', exitCode: 1 }]);
     const roles = [{ name: 'docker', tasks: [stateTask('daemon.json', 'new', ['restart docker']), failing], handlers: [handler('restart docker', ran)] }];
@@ -102,9 +102,10 @@ describe('handlers are never forgotten', () => {
 
     const next = new FakeConnection([{ match: 'flock -n 8', stdout: `acquired\npending ${JSON.stringify(pending)}\n` }, { match: 'cat /srv/state', stdout: 'new\n' }]);
     const second = await session(next, [{ name: 'docker', tasks: [stateTask('daemon.json', 'new', ['restart docker'])], handlers: [handler('restart docker', ran)] }]);
-    assert.deepEqual(ran, ['restart docker'], 'run first, though nothing changed in this run');
-    assert.match(second.result.tasks[0]?.name ?? '', /^handler: restart docker \(pending: the run stopped at a failure, in the run of /);
-    assert.equal(second.result.tasks[0]?.status, 'changed');
+    assert.deepEqual(ran, ['restart docker'], 'run, though nothing changed in this run');
+    assert.deepEqual(second.result.tasks.map((t) => t.status), ['ok', 'changed'], "after the role's tasks");
+    assert.match(second.result.tasks[1]?.name ?? '', /^handler: restart docker \(pending: the run stopped at a failure, in the run of /);
+    assert.match(second.notes.join('\n'), /handler docker \| restart docker is pending \(the run stopped at a failure/);
     assert.match(next.commands.at(-1) ?? '', /rm -f "\$PROVISION_STATE\/pending-handlers.json"/);
   });
 
@@ -112,8 +113,16 @@ describe('handlers are never forgotten', () => {
     const pending = [{ role: 'docker', handler: 'restart docker', since: 'then', why: 'the run was interrupted' }];
     const conn = new FakeConnection([{ match: 'flock -n 8', stdout: `acquired\npending ${JSON.stringify(pending)}\n` }, { match: 'cat /srv/state', stdout: 'a\n' }]);
     const { result } = await session(conn, [{ name: 'docker', tasks: [stateTask('t', 'a')], handlers: [handler('restart docker', [])] }], { check: true });
-    assert.equal(result.tasks[0]?.status, 'would-change');
+    assert.deepEqual(result.tasks.map((t) => t.status), ['ok', 'would-change']);
     assert.doesNotMatch(conn.commands.at(-1) ?? '', /pending-handlers/, 'left as it is');
+  });
+
+  test('a pending handler of a role this run does not include is kept for a later run', async () => {
+    const pending = [{ role: 'docker', handler: 'restart docker', since: 'then', why: 'the run was interrupted' }];
+    const conn = new FakeConnection([{ match: 'flock -n 8', stdout: `acquired\npending ${JSON.stringify(pending)}\n` }, { match: 'cat /srv/state', stdout: 'a\n' }]);
+    const { notes } = await session(conn, [{ name: 'networks', tasks: [stateTask('t', 'a')] }]);
+    assert.match(notes.join('\n'), /role docker is not part of this run: kept for a later one/);
+    assert.deepEqual((decoded(conn.commands.at(-1) ?? '').find(Array.isArray) as unknown[]).length, 1);
   });
 
   test('an interrupt stops between tasks; the audit says interrupted; notified handlers stay pending', async () => {

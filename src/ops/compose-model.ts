@@ -23,10 +23,16 @@ type RawService = {
   container_name?: string;
   networks?: string[] | Record<string, unknown>;
   volumes?: (string | { type?: string; source?: string })[];
+  secrets?: (string | { source?: string })[];
   profiles?: string[];
   'x-provision-reload'?: string;
 };
-type RawCompose = { name?: string; services?: Record<string, RawService>; networks?: Record<string, { name?: string; external?: boolean } | null> };
+type RawCompose = {
+  name?: string;
+  services?: Record<string, RawService>;
+  networks?: Record<string, { name?: string; external?: boolean } | null>;
+  secrets?: Record<string, { file?: string } | null>;
+};
 
 export function composeModel(text: string, project: string): ComposeModel {
   const raw = (parse(text) ?? {}) as RawCompose;
@@ -47,6 +53,11 @@ export function composeModel(text: string, project: string): ComposeModel {
     for (const v of s.volumes ?? []) {
       const src = typeof v === 'string' ? v.split(':')[0] : v.type === 'bind' ? v.source : undefined;
       if (src && src.startsWith('./')) binds.push(src.slice(2).replace(/\/+$/, ''));
+    }
+    // A file-based compose secret is a bind mount too: a new content needs a restart.
+    for (const sec of s.secrets ?? []) {
+      const file = raw.secrets?.[typeof sec === 'string' ? sec : (sec.source ?? '')]?.file;
+      if (file?.startsWith('./')) binds.push(file.slice(2));
     }
     services.set(name, {
       name,

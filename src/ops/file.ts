@@ -16,8 +16,8 @@ export interface FileSpec {
   mode: string;
   owner: string;
   group: string;
-  /** Hide values in diffs and logs (a .env); dotenv values are shown as ***. */
-  sensitive?: boolean;
+  /** Hide content in diffs: a .env's values show as ***; a secret file's content not at all. */
+  sensitive?: 'dotenv' | 'secret';
 }
 
 export interface FileState {
@@ -124,11 +124,13 @@ export function fixAttrsCmd(path: string, mode: string, owner: string, group: st
 }
 
 async function fileDiff(ctx: TaskContext, spec: FileSpec, st: FileState): Promise<string | undefined> {
+  if (spec.sensitive === 'secret') return `--- ${spec.path} (on host)\n+++ ${spec.path} (wanted)\n(secret content differs; not shown)`;
   const before = st.exists && st.isFile ? (await ctx.$`base64 -w0 -- ${spec.path}`).stdout : '';
   const a = Buffer.from(before.trim(), 'base64').toString('utf8');
   const b = spec.content;
   if (a.includes('\0') || b.includes('\0')) return `binary file ${spec.path} differs`;
-  if (spec.sensitive) return envKeysDiff(a, b, spec.path);
+  if (spec.sensitive === 'dotenv') return envKeysDiff(a, b, spec.path);
+  if (spec.sensitive === 'secret') return `--- ${spec.path} (on host)\n+++ ${spec.path} (wanted)\n(secret content differs; not shown)`;
   return unifiedDiff(a, b, spec.path);
 }
 

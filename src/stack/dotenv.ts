@@ -1,11 +1,12 @@
 /**
- * Serialize a compose project's `.env` (the lead's role writes it with mode 0600).
+ * Serialize a compose project's `.env` (the stack writes it with mode 0600).
  *
- * Every value is single-quoted: Compose reads single-quoted .env values literally (no `${}`
- * interpolation, no escapes), so `$`, `#`, `"`, spaces and backslashes survive as typed.
- * What single quotes cannot carry is rejected with an error naming the key: a `'`, a line break,
- * a NUL, or a trailing backslash (Compose's parser would read `\'` as an escaped quote).
- * Keys are sorted so the file is byte-stable across runs (idempotent check by content).
+ * A value is single-quoted when it can be (Compose reads single-quoted values literally: no
+ * `${}` interpolation, no escapes), else double-quoted with backslash, `"` and `$` escaped by a
+ * backslash (Compose reads them back; checked against Compose by test/config). So any printable
+ * character of a password manager's password survives; only a line break and NUL cannot be
+ * carried, and are refused naming the key. Keys are sorted so the file is byte-stable across
+ * runs (idempotent check by content).
  */
 
 const KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -18,11 +19,15 @@ export function dotenvProblems(env: Record<string, string>): string[] {
       problems.push(`${key}: value must be a string`);
       continue;
     }
-    if (value.includes("'")) problems.push(`${key}: value may not contain a single quote (')`);
     if (/[\r\n\0]/.test(value)) problems.push(`${key}: value may not contain a line break or NUL`);
-    if (value.endsWith('\\')) problems.push(`${key}: value may not end with a backslash`);
   }
   return problems;
+}
+
+/** One value as Compose's .env parser reads it back unchanged. */
+export function dotenvValue(value: string): string {
+  if (!value.includes("'") && !value.endsWith('\\')) return `'${value}'`;
+  return `"${value.replace(/[\\"$]/g, (c) => `\\${c}`)}"`;
 }
 
 export function renderDotenv(env: Record<string, string>, header = 'Managed by the provisioning agent; local edits are overwritten.'): string {
@@ -30,6 +35,6 @@ export function renderDotenv(env: Record<string, string>, header = 'Managed by t
   if (problems.length > 0) throw new Error(`cannot write .env: ${problems.join('; ')}`);
   const lines = Object.keys(env)
     .sort()
-    .map((key) => `${key}='${env[key]}'`);
+    .map((key) => `${key}=${dotenvValue(env[key] as string)}`);
   return `# ${header}\n${lines.join('\n')}\n`;
 }

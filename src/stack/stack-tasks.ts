@@ -16,6 +16,9 @@ export interface GeneratedFile {
   content: string;
   mode: string;
   group: string;
+  owner?: string;
+  /** A secret (compose secret file): its content never shows in a diff. */
+  secret?: boolean;
 }
 
 export interface StackSpec {
@@ -95,12 +98,12 @@ export function stackTasks(spec: StackSpec): Task[] {
     directoriesTask(`${spec.project}: directories`, [...dirs].sort().map((path) => ({ path, mode: '0755', owner: 'root', group: 'root' })), tags, probe),
     ...[...files].map(([rel, f]) =>
       fileTask(
-        { path: posix.join(spec.hostDir, rel), content: f.content, mode: f.mode, owner: 'root', group: f.group },
+        { path: posix.join(spec.hostDir, rel), content: f.content, mode: f.mode, owner: f.owner ?? 'root', group: f.group, ...(f.secret ? { sensitive: 'secret' as const } : {}) },
         { name: `${spec.project}: ${rel}`, tags, probe, onChanged: () => changes.record(rel) },
       ),
     ),
     fileTask(
-      { path: envPath, content: spec.env, mode: '0600', owner: 'root', group: 'root', sensitive: true },
+      { path: envPath, content: spec.env, mode: '0600', owner: 'root', group: 'root', sensitive: 'dotenv' },
       { name: `${spec.project}: .env (secrets, 0600)`, tags, probe, onChanged: () => changes.record('.env') },
     ),
     // What an earlier run wrote and this one no longer ships goes, and the services mounting it

@@ -234,18 +234,21 @@ describe('compose: app wiring', () => {
     assert.deepEqual(byContainer.get('redis')?.svc.command, ['redis-server', '--appendonly', 'yes']);
   });
 
-  it('ibapi-trading: api gets DATABASE_URL from POSTGRES_*, adminer defaults to ibapi-postgres', () => {
+  it('ibapi-trading: api gets DATABASE_URL from the percent-encoded POSTGRES_*, adminer defaults to ibapi-postgres', () => {
     assert.equal(
       env('ibapi-api').DATABASE_URL,
-      'postgresql://${POSTGRES_USER:?set POSTGRES_USER}:${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD}@ibapi-postgres:5432/${POSTGRES_DB:?set POSTGRES_DB}',
+      'postgresql://${POSTGRES_USER_URLENCODED:?set POSTGRES_USER_URLENCODED}:${POSTGRES_PASSWORD_URLENCODED:?set POSTGRES_PASSWORD_URLENCODED}@ibapi-postgres:5432/${POSTGRES_DB_URLENCODED:?set POSTGRES_DB_URLENCODED}',
     );
+    assert.equal(env('ibapi-postgres').POSTGRES_PASSWORD_FILE, '/run/secrets/postgres_password');
+    assert.equal(env('ibapi-postgres').POSTGRES_PASSWORD, undefined, 'the database gets its password as a file only');
     assert.equal(env('ibapi-adminer').ADMINER_DEFAULT_SERVER, 'ibapi-postgres');
   });
 
-  it('redis-exporter points at redis; homepage allows its host; grafana admin from env', () => {
+  it('redis-exporter points at redis; homepage allows its host; grafana admin user from env, password from a file', () => {
     assert.equal(env('redis-exporter').REDIS_ADDR, 'redis://redis:6379');
     assert.match(env('homepage').HOMEPAGE_ALLOWED_HOSTS ?? '', /^homepage\.\$\{DOMAIN:\?set DOMAIN\}/);
     assert.equal(env('grafana').GF_SECURITY_ADMIN_USER, '${GRAFANA_ADMIN_USER:?set GRAFANA_ADMIN_USER}');
-    assert.equal(env('grafana').GF_SECURITY_ADMIN_PASSWORD, '${GRAFANA_ADMIN_PASSWORD:?set GRAFANA_ADMIN_PASSWORD}');
+    assert.equal(env('grafana').GF_SECURITY_ADMIN_PASSWORD, undefined);
+    assert.equal(env('grafana').GF_SECURITY_ADMIN_PASSWORD__FILE, '/run/secrets/grafana_admin_password');
   });
 });

@@ -195,7 +195,10 @@ describe('.env builders and serializer', () => {
     const ib = ibapiEnv({ domain: 'd.test', images, postgres: { user: 'u', password: 'A-long.enough~pw', db: 'd' } });
     assert.equal(ib.POSTGRES_IMAGE, DEFAULT_IMAGES.postgres);
     assert.equal(ib.POSTGRES_PASSWORD, 'A-long.enough~pw');
-    assert.throws(() => ibapiEnv({ domain: 'd.test', images, postgres: { user: 'u', password: 'p@ss/word:long', db: 'd' } }), /POSTGRES_PASSWORD in \.env: .*DATABASE_URL/);
+    const nasty = ibapiEnv({ domain: 'd.test', images, postgres: { user: 'u', password: "p@ss/word:l'ng $x", db: 'd' } });
+    assert.equal(nasty.POSTGRES_PASSWORD, "p@ss/word:l'ng $x");
+    assert.equal(nasty.POSTGRES_PASSWORD_URLENCODED, 'p%40ss%2Fword%3Al%27ng%20%24x');
+    assert.throws(() => ibapiEnv({ domain: 'd.test', images, postgres: { user: 'bad user', password: 'long-enough-pw', db: 'd' } }), /postgres_user: "bad user" must be a plain name/);
     assert.throws(() => ibapiEnv({ domain: 'd.test', images, postgres: { user: 'u', password: 'short', db: 'd' } }), /at least 12/);
   });
 
@@ -207,12 +210,13 @@ describe('.env builders and serializer', () => {
     assert.throws(() => assertDomain(''));
   });
 
-  it('renderDotenv: sorted single-quoted lines; rejects what single quotes cannot hold', () => {
+  it('renderDotenv: sorted lines, single-quoted where possible, double-quoted with escapes otherwise; only line breaks and NUL refused', () => {
     assert.equal(renderDotenv({ B: 'x y', A: '$HOME #1 "q" \\n' }, 'h'), `# h\nA='$HOME #1 "q" \\n'\nB='x y'\n`);
     assert.deepEqual(dotenvProblems({ OK: 'fine' }), []);
-    assert.throws(() => renderDotenv({ A: "it's" }), /A: value may not contain a single quote/);
-    assert.throws(() => renderDotenv({ A: 'a\nb' }), /line break/);
-    assert.throws(() => renderDotenv({ A: 'ends\\' }), /backslash/);
+    assert.equal(renderDotenv({ A: `it's "$x" \\` }, 'h'), `# h\nA="it's \\"\\$x\\" \\\\"\n`);
+    assert.equal(renderDotenv({ A: 'ends\\' }, 'h'), `# h\nA="ends\\\\"\n`);
+    assert.throws(() => renderDotenv({ A: 'a\nb' }), /A: value may not contain a line break or NUL/);
+    assert.throws(() => renderDotenv({ A: 'a\0b' }), /line break or NUL/);
     assert.throws(() => renderDotenv({ 'BAD-KEY': 'x' }), /not a valid variable name/);
   });
 });

@@ -108,6 +108,9 @@ const APP_IMAGES = {
   ibapi_api: 'registry.example.test/ibapi/api:0.9.0',
 };
 
+/** What a password manager makes: every kind of character .env, compose and URLs care about. */
+const NASTY = `Pa$$ w'o"rd \`x\` #1 %2F/:;|&<>{}$HOME\\end\\`;
+
 /** A complete .env per project, built with the same functions the roles use. */
 function sampleEnv(project: ProjectName): Record<string, string> {
   switch (project) {
@@ -116,7 +119,7 @@ function sampleEnv(project: ProjectName): Record<string, string> {
     case 'shioajipy':
       return shioajiEnv({ domain: 'dev.example.test', images: APP_IMAGES });
     case 'ibapi-trading':
-      return ibapiEnv({ domain: 'dev.example.test', images: APP_IMAGES, postgres: { user: 'ibapi', password: 'Xk2-9vQ.t7~LmZ4p', db: 'ibapi' } });
+      return ibapiEnv({ domain: 'dev.example.test', images: APP_IMAGES, postgres: { user: 'ibapi', password: NASTY, db: 'ibapi' } });
   }
 }
 
@@ -171,16 +174,6 @@ describe('docker compose config: infra profiles and .env quoting', () => {
     });
   }
 
-  it('secrets with $ # quotes spaces and backslashes reach the container literally', () => {
-    const env = sampleEnv('infra');
-    const r = composeRun(file, writeEnv('infra-quoting', env), ['config', '--format', 'json']);
-    assert.equal(r.status, 0, r.stderr);
-    const model = JSON.parse(r.stdout) as { services: Record<string, { environment: Record<string, string> }> };
-    // compose's output re-escapes `$` as `$$` (literal dollar).
-    const expected = (env.GRAFANA_ADMIN_PASSWORD as string).replaceAll('$', () => '$$');
-    assert.equal(model.services.grafana?.environment.GF_SECURITY_ADMIN_PASSWORD, expected);
-  });
-
   it('HTTP_PORT changes only the published port', () => {
     const env = infraEnv({ domain: 'dev.example.test', grafanaAdminUser: 'a', grafanaAdminPassword: 'b', httpPort: 8080 });
     const r = composeRun(file, writeEnv('infra-port', env), ['config', '--format', 'json']);
@@ -189,5 +182,20 @@ describe('docker compose config: infra profiles and .env quoting', () => {
     const published = Object.entries(model.services).filter(([, s]) => s.ports && s.ports.length > 0);
     assert.deepEqual(published.map(([n]) => n), ['traefik']);
     assert.deepEqual(published[0]?.[1].ports?.map((p) => [String(p.published), p.target]), [['8080', 80]]);
+  });
+});
+
+describe('docker compose config: any printable password reaches the app', () => {
+  it('as POSTGRES_PASSWORD literally, and percent-encoded in DATABASE_URL (decodes back to it)', () => {
+    const env = sampleEnv('ibapi-trading');
+    const r = composeRun(repoPath(COMPOSE_FILES['ibapi-trading']), writeEnv('ibapi-nasty', env), ['config', '--format', 'json']);
+    assert.equal(r.status, 0, r.stderr);
+    const model = JSON.parse(r.stdout) as { services: Record<string, { environment: Record<string, string> }> };
+    // compose's output re-escapes `$` as `$$` (a literal dollar).
+    const api = Object.fromEntries(Object.entries(model.services['ibapi-api']?.environment ?? {}).map(([k, v]) => [k, v.replaceAll('$$', '$')]));
+    assert.equal(api.POSTGRES_PASSWORD, NASTY);
+    const url = new URL(api.DATABASE_URL ?? '');
+    assert.equal(decodeURIComponent(url.password), NASTY);
+    assert.deepEqual([decodeURIComponent(url.username), url.hostname, url.port, url.pathname], ['ibapi', 'ibapi-postgres', '5432', '/ibapi']);
   });
 });

@@ -74,7 +74,7 @@ describe('planFile', () => {
 
 describe('writeFileCmd', () => {
   const content = 'DB_PASSWORD=correct horse battery staple\n';
-  const cmd = writeFileCmd({ path: '/etc/app/.env', content, mode: '0600', owner: 'root', group: 'root', sensitive: true });
+  const cmd = writeFileCmd({ path: '/etc/app/.env', content, mode: '0600', owner: 'root', group: 'root', sensitive: "dotenv" });
   test('text carries the content as base64 only', () => {
     assert.ok(cmd.text.includes(Buffer.from(content).toString('base64')));
     assert.ok(!cmd.text.includes('correct horse'));

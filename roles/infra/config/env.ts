@@ -29,7 +29,6 @@ export function infraEnv(input: InfraEnvInput): Record<string, string> {
     ...imageEnv('infra', input.images),
     DOMAIN: input.domain,
     GRAFANA_ADMIN_USER: input.grafanaAdminUser,
-    GRAFANA_ADMIN_PASSWORD: input.grafanaAdminPassword,
     COMPOSE_PROFILES: logCollector,
   };
   if (input.httpPort !== undefined && input.httpPort !== 80) {

@@ -22,6 +22,13 @@ if [ "${1:0:1}" = - ]; then set -- postgres "$@"; fi
 
 if [ "$1" != postgres ]; then exec "$@"; fi
 
+# As upstream: the *_FILE variables are read before the privilege drop, so a secret file only
+# root may read (mode 0600 on the host) works.
+file_env POSTGRES_PASSWORD
+file_env POSTGRES_USER postgres
+file_env POSTGRES_DB "$POSTGRES_USER"
+file_env POSTGRES_INITDB_ARGS
+
 if [ "$(id -u)" = 0 ]; then
   # Started as root (the default): make PGDATA and the socket dir ours, then re-run this script
   # as postgres (uid 999).
@@ -34,10 +41,6 @@ if [ "$(id -u)" = 0 ]; then
 fi
 
 if [ ! -s "$PGDATA/PG_VERSION" ]; then
-  file_env POSTGRES_PASSWORD
-  file_env POSTGRES_USER postgres
-  file_env POSTGRES_DB "$POSTGRES_USER"
-  file_env POSTGRES_INITDB_ARGS
   : "${POSTGRES_HOST_AUTH_METHOD:=}"
   if [ -z "$POSTGRES_PASSWORD" ] && [ "$POSTGRES_HOST_AUTH_METHOD" != trust ]; then
     cat >&2 <<'MSG'

@@ -74,9 +74,29 @@ if [ "$(cat /www/.standin 2>/dev/null)" != "$name $ports" ]; then
 fi
 
 [ $# -eq 0 ] || echo "stand-in for $name: ignoring arguments: $*"
+
+# Grafana's admin login, as far as the e2e tests need it: GET /api/user with HTTP Basic auth of
+# GF_SECURITY_ADMIN_USER and the password from GF_SECURITY_ADMIN_PASSWORD__FILE (or
+# GF_SECURITY_ADMIN_PASSWORD) answers 200, anything else 401. (busybox httpd checks an MD5-crypt
+# of the password, so any character works.)
+conf=
+if [ "$name" = grafana ]; then
+  pw=
+  if [ -n "${GF_SECURITY_ADMIN_PASSWORD__FILE:-}" ]; then pw=$(cat "$GF_SECURITY_ADMIN_PASSWORD__FILE")
+  elif [ -n "${GF_SECURITY_ADMIN_PASSWORD:-}" ]; then pw=$GF_SECURITY_ADMIN_PASSWORD; fi
+  if [ -n "$pw" ]; then
+    if [ "$www" = /www ]; then www=$(mktemp -d "${TMPDIR:-/tmp}/standin-www.XXXXXX"); generate "$www"; fi
+    mkdir -p "$www/api"
+    printf '{"login":"%s","isGrafanaAdmin":true,"note":"stand-in for grafana"}\n' "${GF_SECURITY_ADMIN_USER:-admin}" >"$www/api/user"
+    conf=$(mktemp "${TMPDIR:-/tmp}/standin-httpd.XXXXXX")
+    printf '/api/user:%s:%s\n' "${GF_SECURITY_ADMIN_USER:-admin}" "$(busybox httpd -m "$pw")" >"$conf"
+    echo "stand-in for grafana: /api/user checks the admin password (from ${GF_SECURITY_ADMIN_PASSWORD__FILE:+a file}${GF_SECURITY_ADMIN_PASSWORD:+the environment})"
+  fi
+fi
+
 pids=
 for p in $ports; do
-  busybox httpd -f -p "$p" -h "$www" &
+  busybox httpd -f -p "$p" -h "$www" ${conf:+-c "$conf"} &
   pids="$pids $!"
 done
 echo "stand-in for $name: serving HTTP on port(s) $ports as uid $(id -u)"

@@ -3,6 +3,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse as parseEnv } from 'dotenv';
 import { changedTasks, eventually, hostReport, ROOT, startVm, type Vm } from './vm.ts';
 
 const NAME = 'provision-e2e-site';
@@ -24,6 +27,15 @@ describe('whole environment on a fresh VM', { timeout: 30 * 60_000 }, () => {
   before(() => {
     execFileSync('bash', [`${ROOT}/test/images/build.sh`], { stdio: ['ignore', 'ignore', 'inherit'] });
     vm = startVm(NAME);
+    // Passwords the way a password manager makes them: every shell and URL metacharacter,
+    // quotes and spaces (backquoted in .env so both quote kinds fit).
+    const envFile = join(vm.dir, '.env');
+    writeFileSync(envFile, [
+      "POSTGRES_PASSWORD='p@ss w0rd$HOME#%/:\"`;|&x?=+'",
+      'GRAFANA_ADMIN_PASSWORD=`it\'s "admin" $(touch /tmp/pwned) #1 %41 \\`',
+      '',
+    ].join('\n'), { mode: 0o600 });
+    vm.secrets = parseEnv(readFileSync(envFile));
   });
   after(() => vm?.stop());
 
@@ -79,21 +91,45 @@ describe('whole environment on a fresh VM', { timeout: 30 * 60_000 }, () => {
     });
   });
 
-  it('PostgreSQL (real) accepts the password from .env over TCP, and refuses a wrong one', async () => {
-    const pw = vm.secrets.POSTGRES_PASSWORD!;
+  it('PostgreSQL (real) accepts the password from .env over TCP and in the app\'s DATABASE_URL, and refuses a wrong one', async () => {
+    const pw = Buffer.from(vm.secrets.POSTGRES_PASSWORD!).toString('base64');
     await eventually('postgres ready', async () => {
-      const r = await vm.sh(`docker exec -e PGPASSWORD='${pw}' ibapi-postgres psql -h ibapi-postgres -U ibapi -d ibapi -tAc 'select 42'`, { allowFail: true });
+      const r = await vm.sh(`docker exec -e PGPASSWORD="$(echo ${pw} | base64 -d)" ibapi-postgres psql -h ibapi-postgres -U ibapi -d ibapi -tAc 'select 42'`, { allowFail: true });
       return r.stdout.trim() === '42' ? true : undefined;
     });
+    // The app gets a percent-encoded URL; psql parses it as the app's driver would.
+    const url = await vm.sh(`url=$(docker exec ibapi-api printenv DATABASE_URL) && docker exec ibapi-postgres psql "$url" -tAc 'select 43'`);
+    assert.equal(url.stdout.trim(), '43');
+    // Only the password file reaches the PostgreSQL container, not an environment variable.
+    const envOf = await vm.sh(`docker inspect ibapi-postgres --format '{{json .Config.Env}}'`);
+    assert.ok(!envOf.stdout.includes('POSTGRES_PASSWORD='), envOf.stdout);
     const bad = await vm.sh(`docker exec -e PGPASSWORD=wrong-password ibapi-postgres psql -h ibapi-postgres -U ibapi -d ibapi -tAc 'select 1'`, { allowFail: true });
     assert.notEqual(bad.code, 0);
+  });
+
+  it('Grafana takes the admin password from a secret file, and logs in with it', async () => {
+    const auth = Buffer.from(`admin:${vm.secrets.GRAFANA_ADMIN_PASSWORD!}`).toString('base64');
+    const wrong = Buffer.from('admin:wrong').toString('base64');
+    const ok = await eventually('grafana login', async () => {
+      const r = await vm.sh(`docker exec prometheus wget -qO- --header 'Authorization: Basic ${auth}' http://grafana:3000/api/user`, { allowFail: true });
+      return r.code === 0 ? r.stdout : undefined;
+    });
+    assert.match(ok, /"login":"admin"/);
+    const bad = await vm.sh(`docker exec prometheus wget -qO- --header 'Authorization: Basic ${wrong}' http://grafana:3000/api/user`, { allowFail: true });
+    assert.notEqual(bad.code, 0);
+    const env = await vm.sh(`docker inspect grafana --format '{{json .Config.Env}}'`);
+    assert.ok(!env.stdout.includes('GF_SECURITY_ADMIN_PASSWORD='), env.stdout);
+    const file = await vm.sh(`sudo stat -c '%a' /opt/stacks/infra/secrets/grafana_admin_password`);
+    assert.equal(file.stdout.trim(), '600');
+    const pwned = await vm.sh(`ls /tmp/pwned`, { allowFail: true });
+    assert.notEqual(pwned.code, 0, 'a password was run as a command');
   });
 
   it('.env files are root-owned 0600 and hold the secrets; no secret reached the report', async () => {
     const r = await vm.sh(`sudo stat -c '%a %U %n' /opt/stacks/infra/.env /opt/stacks/shioajipy/.env /opt/stacks/ibapi-trading/.env`);
     for (const line of r.stdout.trim().split('\n')) assert.match(line, /^600 root /);
-    const env = await vm.sh(`sudo cat /opt/stacks/ibapi-trading/.env`);
-    assert.ok(env.stdout.includes(vm.secrets.POSTGRES_PASSWORD!));
+    const env = parseEnv((await vm.sh(`sudo cat /opt/stacks/ibapi-trading/.env`)).stdout);
+    assert.equal(env.POSTGRES_PASSWORD, vm.secrets.POSTGRES_PASSWORD);
     const again = await vm.provision('check', '--diff');
     for (const s of Object.values(vm.secrets)) {
       assert.ok(!again.stdout.includes(s) && !JSON.stringify(again.report).includes(s), 'a secret leaked into output');

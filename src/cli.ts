@@ -5,13 +5,13 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ConfigError } from './config/errors.ts';
-import { connectionOf, loadInventory } from './config/inventory.ts';
+import { connectionOf, loadInventory, type Inventory } from './config/inventory.ts';
 import { selectHosts } from './config/patterns.ts';
 import { loadPlaybook } from './config/playbook.ts';
 import { lookupSecret, readDotenv } from './config/secrets.ts';
 import { RecordingDisplay, type Display } from './engine/events.ts';
 import { DOCKER_VERSION, FACTS } from './engine/facts.ts';
-import { buildPlan } from './engine/plan.ts';
+import { buildPlan, limitTermProblem } from './engine/plan.ts';
 import { formatChanges, formatRecap, toJsonReport } from './engine/recap.ts';
 import { loadRoleLibrary } from './engine/roles.ts';
 import { runPlans, type RunReport } from './engine/runner.ts';
@@ -193,8 +193,7 @@ async function cmdRun(cli: Cli): Promise<number> {
 
 async function cmdFacts(cli: Cli): Promise<number> {
   const { inv } = await load(cli);
-  const names = cli.limit ? selectHosts(cli.limit, inv).hosts : inv.hosts;
-  if (!names.length) throw new ConfigError(`--limit ${cli.limit}: matches no host in ${inv.file}`);
+  const names = limitedHosts(cli, inv);
   const secrets = readDotenv(inv.dir);
   let rc: number = EXIT.ok;
   const out: Record<string, unknown> = {};
@@ -223,8 +222,7 @@ async function cmdFacts(cli: Cli): Promise<number> {
 
 async function cmdHistory(cli: Cli): Promise<number> {
   const { inv } = await load(cli);
-  const names = cli.limit ? selectHosts(cli.limit, inv).hosts : inv.hosts;
-  if (!names.length) throw new ConfigError(`--limit ${cli.limit}: matches no host in ${inv.file}`);
+  const names = limitedHosts(cli, inv);
   const secrets = readDotenv(inv.dir);
   const becomePassword = lookupSecret(secrets, 'PROVISION_BECOME_PASSWORD');
   const out = await Promise.all(
@@ -269,4 +267,14 @@ export async function main(argv: string[]): Promise<number> {
     }
     throw e;
   }
+}
+
+/** Hosts a --limit selects; any term matching nothing is an error (exit 2), as in a run. */
+function limitedHosts(cli: Cli, inv: Inventory): string[] {
+  if (!cli.limit) return inv.hosts;
+  const sel = selectHosts(cli.limit, inv);
+  const problems = sel.unknown.map((t) => limitTermProblem(cli.limit!, t, inv));
+  if (!problems.length && !sel.hosts.length) problems.push(`--limit ${cli.limit}: matches no host in ${inv.file}`);
+  if (problems.length) throw new ConfigError(problems[0]!, problems);
+  return sel.hosts;
 }

@@ -24,23 +24,55 @@ function matchOne(term: string, idx: HostIndex): string[] {
   return [];
 }
 
-/** Hosts matched by `pattern`, in inventory order. Unknown plain names are reported. */
+/**
+ * Hosts matched by `pattern`, in inventory order. Every term that matches nothing (a typo, a
+ * glob with no match, an exclusion of a name that does not exist) is reported in `unknown`:
+ * a mistyped `!vm2` would otherwise run on the host it meant to spare. A pattern made only of
+ * `!`/`&` terms starts from all hosts, as Ansible's `--limit '!vm2'` does.
+ */
 export function selectHosts(pattern: string, idx: HostIndex): { hosts: string[]; unknown: string[] } {
   const terms = pattern.split(/[,:]/).map((t) => t.trim()).filter(Boolean);
-  let selected = new Set<string>();
   const unknown: string[] = [];
-  const plain = terms.filter((t) => !t.startsWith('!') && !t.startsWith('&'));
-  for (const t of plain) {
+  const match = (t: string): string[] => {
     const m = matchOne(t, idx);
-    if (m.length === 0 && !/[*?]/.test(t)) unknown.push(t);
-    m.forEach((h) => selected.add(h));
-  }
+    if (m.length === 0) unknown.push(t);
+    return m;
+  };
+  const plain = terms.filter((t) => !t.startsWith('!') && !t.startsWith('&'));
+  let selected = new Set<string>(plain.length ? [] : idx.hosts);
+  for (const t of plain) match(t).forEach((h) => selected.add(h));
   for (const t of terms.filter((x) => x.startsWith('&'))) {
-    const keep = new Set(matchOne(t.slice(1), idx));
+    const keep = new Set(match(t.slice(1)));
     selected = new Set([...selected].filter((h) => keep.has(h)));
   }
   for (const t of terms.filter((x) => x.startsWith('!'))) {
-    for (const h of matchOne(t.slice(1), idx)) selected.delete(h);
+    for (const h of match(t.slice(1))) selected.delete(h);
   }
   return { hosts: idx.hosts.filter((h) => selected.has(h)), unknown };
+}
+
+/** "did you mean" for a name: the closest candidate within a small edit distance. */
+export function suggest(name: string, candidates: Iterable<string>): string | undefined {
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const c of candidates) {
+    const d = editDistance(name.toLowerCase(), c.toLowerCase());
+    if (d < bestD) [best, bestD] = [c, d];
+  }
+  return best !== undefined && bestD <= Math.max(1, Math.min(3, Math.floor(name.length / 3))) ? best : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  // Damerau (adjacent transposition) so that "hots" is one step from "host".
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = v;
+    }
+  }
+  return d[a.length]![b.length]!;
 }

@@ -4,7 +4,7 @@
 import { ConfigError } from '../config/errors.ts';
 import { connectionOf, roleVarsOf, type Inventory } from '../config/inventory.ts';
 import { deepMerge } from '../config/merge.ts';
-import { selectHosts } from '../config/patterns.ts';
+import { selectHosts, suggest } from '../config/patterns.ts';
 import type { Playbook } from '../config/playbook.ts';
 import { lookupSecret, resolveSecrets, type SecretSource } from '../config/secrets.ts';
 import type { ConnectionSpec } from '../remote/ssh.ts';
@@ -61,7 +61,8 @@ export function buildPlan(inv: Inventory, book: Playbook, lib: RoleLibrary, secr
   let limited: Set<string> | undefined;
   if (opts.limit) {
     const sel = selectHosts(opts.limit, inv);
-    if (sel.hosts.length === 0) problems.add(`--limit ${opts.limit}: matches no host in ${inv.file}`);
+    for (const term of sel.unknown) problems.add(limitTermProblem(opts.limit, term, inv));
+    if (sel.hosts.length === 0 && sel.unknown.length === 0) problems.add(`--limit ${opts.limit}: matches no host in ${inv.file}`);
     limited = new Set(sel.hosts);
   }
 
@@ -141,4 +142,10 @@ function selected(tags: string[], opts: PlanOptions): boolean {
   if (opts.skipTags?.some((t) => tags.includes(t))) return false;
   if (!opts.tags?.length) return true;
   return tags.includes('always') || opts.tags.some((t) => tags.includes(t));
+}
+
+/** "--limit vm1,typo: "typo" matches no host or group in inv.yml (did you mean …?)" */
+export function limitTermProblem(limit: string, term: string, inv: Inventory): string {
+  const hint = suggest(term.replace(/^[!&]/, ''), [...inv.hosts, ...inv.groups.keys()]);
+  return `--limit ${limit}: "${term}" matches no host or group in ${inv.file}${hint ? ` (did you mean "${hint}"?)` : ''}`;
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { selectHosts, type HostIndex } from '../../src/config/patterns.ts';
+import { selectHosts, suggest, type HostIndex } from '../../src/config/patterns.ts';
 
 const idx: HostIndex = {
   hosts: ['web1', 'web2', 'db1', 'devvm'],
@@ -21,7 +21,12 @@ describe('selectHosts', () => {
   test('host', () => assert.deepEqual(sel('db1'), { hosts: ['db1'], unknown: [] }));
   test('glob on host names', () => assert.deepEqual(sel('web?').hosts, ['web1', 'web2']));
   test('glob on group names selects their hosts', () => assert.deepEqual(sel('pro*').hosts, ['web1', 'db1']));
-  test('glob matching nothing is not reported unknown', () => assert.deepEqual(sel('zz*'), { hosts: [], unknown: [] }));
+  test('a glob matching nothing is reported', () => assert.deepEqual(sel('web1,zz*'), { hosts: ['web1'], unknown: ['zz*'] }));
+  test('only exclusions start from all hosts (--limit \'!web1\')', () => assert.deepEqual(sel('!web1'), { hosts: ['web2', 'db1', 'devvm'], unknown: [] }));
+  test('only an intersection starts from all hosts', () => assert.deepEqual(sel('&prod').hosts, ['web1', 'db1']));
+  test('an exclusion of a name that does not exist is reported, not ignored', () => {
+    assert.deepEqual(sel('all:!wbe1'), { hosts: ['web1', 'web2', 'db1', 'devvm'], unknown: ['wbe1'] });
+  });
   test('union with :', () => assert.deepEqual(sel('db:dev').hosts, ['db1', 'devvm']));
   test('union with , keeps inventory order', () => assert.deepEqual(sel('devvm,web1').hosts, ['web1', 'devvm']));
   test('union with spaces around terms', () => assert.deepEqual(sel('db , dev').hosts, ['db1', 'devvm']));
@@ -37,4 +42,11 @@ describe('selectHosts', () => {
     const i: HostIndex = { hosts: ['a.b', 'axb'], groups: new Map() };
     assert.deepEqual(selectHosts('a.*', i).hosts, ['a.b']);
   });
+});
+
+describe('suggest', () => {
+  test('a transposition is one step', () => assert.equal(suggest('ansible_hots', ['ansible_host', 'ansible_port']), 'ansible_host'));
+  test('a missing letter', () => assert.equal(suggest('grafna', ['grafana', 'loki', 'tempo']), 'grafana'));
+  test('nothing close', () => assert.equal(suggest('zzz', ['grafana', 'loki']), undefined));
+  test('receivers', () => assert.equal(suggest('recievers', ['receivers', 'route', 'global']), 'receivers'));
 });

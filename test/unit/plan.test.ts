@@ -14,14 +14,14 @@ import { loadRoleLibrary } from '../../src/engine/roles.ts';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const APPS = { shioaji_gateway: 'me/gw:1', shioaji_backend: 'me/be:1', shioaji_frontend: 'me/fe:1', force_recorder: 'me/fr:1', ibapi_web: 'me/web:1', ibapi_api: 'me/api:1' };
 
-async function plan(hosts: string, vars: Record<string, unknown>) {
+async function plan(hosts: string, vars: Record<string, unknown>, opts: { limit?: string } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'plan-'));
   writeFileSync(join(dir, 'hosts.yml'), `all:\n  hosts:\n${hosts}\n  vars: ${JSON.stringify({ images: APPS, ...vars })}\n`);
   writeFileSync(join(dir, '.env'), 'GRAFANA_ADMIN_PASSWORD=grafana-pw-123\nPOSTGRES_PASSWORD=postgres-pw-1234\n');
   const lib = await loadRoleLibrary(join(ROOT, 'roles'), join(ROOT, 'files'));
   const inv = await loadInventory(join(dir, 'hosts.yml'), lib.varsSchema);
   const book = await loadPlaybook(join(ROOT, 'playbooks/site.yml'), lib.varsSchema);
-  return () => buildPlan(inv, book, lib, { file: join(dir, '.env'), fromFile: { GRAFANA_ADMIN_PASSWORD: 'grafana-pw-123', POSTGRES_PASSWORD: 'postgres-pw-1234' } });
+  return () => buildPlan(inv, book, lib, { file: join(dir, '.env'), fromFile: { GRAFANA_ADMIN_PASSWORD: 'grafana-pw-123', POSTGRES_PASSWORD: 'postgres-pw-1234' } }, opts);
 }
 
 describe('buildPlan', () => {
@@ -41,5 +41,23 @@ describe('buildPlan', () => {
       assert.match(lines[0] ?? '', /role infra: app_metrics_targets\[0\]\.job: must not be empty \(hosts vm0, vm1, vm2, vm3, vm4 and 3 more\)/);
       return true;
     });
+  });
+
+  const three = ['vm1', 'vm2', 'vm3'].map((h, i) => `    ${h}: { ansible_host: 10.0.0.${i + 1} }`).join('\n');
+
+  test("--limit vm1,typo names the term that matched nothing, with a suggestion", async () => {
+    const build = await plan(three, {}, { limit: 'vm1,vm4x' });
+    assert.throws(build, (e: unknown) => {
+      assert.ok(e instanceof ConfigError);
+      assert.match(e.message, /--limit vm1,vm4x: "vm4x" matches no host or group in .*hosts\.yml/);
+      return true;
+    });
+    const typo = await plan(three, {}, { limit: '!vm22' });
+    assert.throws(typo, /--limit !vm22: "vm22" matches no host or group .*\(did you mean "vm2"\?\)/);
+  });
+
+  test("--limit '!vm2' means every host but vm2", async () => {
+    const plans = (await plan(three, {}, { limit: '!vm2' }))();
+    assert.deepEqual(plans.map((p) => p.name), ['vm1', 'vm3']);
   });
 });

@@ -1,5 +1,6 @@
 // Compose project "infra": Traefik, Portainer, Homepage, Grafana, Prometheus, Alertmanager,
 // Loki, Promtail (or Alloy), Tempo, Node Exporter, cAdvisor, Redis Exporter.
+import { ALERTMANAGER_SCHEMA } from './config/alertmanager-schema.ts';
 import { stringify } from 'yaml';
 import { buildAll, defineRole } from '../../src/engine/types.ts';
 import { renderDotenv } from '../../src/stack/dotenv.ts';
@@ -63,8 +64,16 @@ export default defineRole<InfraVars>({
     log_collector: { enum: ['promtail', 'alloy'] },
     http_port: { type: 'integer', minimum: 1, maximum: 65535 },
     grafana_admin_user: { type: 'string', minLength: 1 },
-    alertmanager: { type: 'object' },
-    app_metrics_targets: { type: 'array', items: { type: 'object', required: ['job', 'targets'] } },
+    alertmanager: ALERTMANAGER_SCHEMA,
+    app_metrics_targets: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['job', 'targets'],
+        additionalProperties: false,
+        properties: { job: { type: 'string' }, targets: { type: 'array', items: { type: 'string' } }, metricsPath: { type: 'string' }, labels: { type: 'object', additionalProperties: { type: 'string' } } },
+      },
+    },
   },
   tasks: ({ vars, secrets, files }) => {
     const password = secrets.GRAFANA_ADMIN_PASSWORD ?? '';

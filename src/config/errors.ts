@@ -1,7 +1,8 @@
 // Errors in user input: always name the file and the path inside it. Exit code 2.
 import type { ErrorObject } from 'ajv';
-import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
-import { readFile } from 'node:fs/promises';
+import { LineCounter, parseDocument, isMap, isNode, isScalar, visit, type Document } from 'yaml';
+import { readFile, stat } from 'node:fs/promises';
+import { suggest } from './patterns.ts';
 
 export class ConfigError extends Error {
   constructor(
@@ -20,28 +21,63 @@ export interface LoadedYaml {
   lines: LineCounter;
 }
 
-/** Reads and parses a YAML file; syntax errors carry file:line:col. */
+const MAX_YAML_BYTES = 8 << 20;
+
+/**
+ * Reads and parses a YAML file; every problem carries file:line:col. Beyond syntax: binary
+ * content, huge files, `!!binary` and other non-JSON values, alias cycles and alias bombs are
+ * refused with their line instead of crashing or feeding a validator a cyclic object.
+ */
 export async function loadYaml(file: string, what: string): Promise<LoadedYaml> {
   let text: string;
   try {
+    const info = await stat(file);
+    if (info.isDirectory()) throw new ConfigError(`${file}: ${what} must be a file, not a directory`);
+    if (info.size > MAX_YAML_BYTES) throw new ConfigError(`${file}: ${what} is ${info.size} bytes; more than ${MAX_YAML_BYTES} is not an inventory or playbook`);
     text = await readFile(file, 'utf8');
   } catch (e) {
+    if (e instanceof ConfigError) throw e;
     throw new ConfigError(`${file}: cannot read ${what}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
+  if (text.includes('\0')) throw new ConfigError(`${file}: ${what} holds NUL bytes (is it a binary file?)`);
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const at = (pos: number | undefined): string => {
+    const p = pos === undefined ? undefined : lines.linePos(pos);
+    return `${file}${p ? `:${p.line}:${p.col}` : ''}`;
+  };
   if (doc.errors.length) {
     const problems = doc.errors.map((e) => {
-      const pos = e.linePos?.[0] ?? lines.linePos(e.pos[0]);
-      return `${file}${pos ? `:${pos.line}:${pos.col}` : ''}: ${e.message.split('\n')[0]}`;
+      const pos = e.linePos?.[0];
+      return `${pos ? `${file}:${pos.line}:${pos.col}` : at(e.pos[0])}: ${e.message.split('\n')[0]}`;
     });
     throw new ConfigError(`${file}: invalid YAML in ${what}`, problems);
   }
-  return { file, data: doc.toJS() as unknown, doc, lines };
+  const problems: string[] = [];
+  visit(doc, {
+    Scalar(_, node) {
+      if (node.tag && !JSON_TAGS.has(node.tag)) problems.push(`${at(node.range?.[0])}: a ${node.tag.replace('tag:yaml.org,2002:', '!!')} value; only strings, numbers, booleans and null are allowed here`);
+    },
+    Alias(_, node, path) {
+      const target = node.resolve(doc);
+      if (target && path.includes(target)) problems.push(`${at(node.range?.[0])}: the alias *${node.source} refers to a node that contains it (a cycle)`);
+    },
+  });
+  if (problems.length) throw new ConfigError(`${file}: unusable YAML in ${what}`, [...new Set(problems)].slice(0, 20));
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 1000 });
+  } catch (e) {
+    // yaml's guard against "billion laughs" alias expansion.
+    throw new ConfigError(`${file}: ${what} expands aliases too many times (${(e as Error).message.split('\n')[0]}); write the values out instead`);
+  }
+  return { file, data, doc, lines };
 }
 
+const JSON_TAGS = new Set(['tag:yaml.org,2002:str', 'tag:yaml.org,2002:int', 'tag:yaml.org,2002:float', 'tag:yaml.org,2002:bool', 'tag:yaml.org,2002:null', '!', '!vault']);
+
 /** ajv error → "file:line: a/b/c: message" with the line of the offending node where known. */
-export function formatAjvErrors(src: LoadedYaml, errors: ErrorObject[] | null | undefined): string[] {
+export function formatAjvErrors(src: LoadedYaml, errors: ErrorObject[] | null | undefined, schema?: object): string[] {
   const out = new Set<string>();
   for (const err of errors ?? []) {
     const segs = err.instancePath.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
@@ -49,7 +85,8 @@ export function formatAjvErrors(src: LoadedYaml, errors: ErrorObject[] | null | 
     if (err.keyword === 'additionalProperties') {
       const key = String((err.params as { additionalProperty: string }).additionalProperty);
       segs.push(key);
-      msg = 'unknown key';
+      const hint = schema ? suggest(key, knownKeys(schema, err.schemaPath)) : undefined;
+      msg = `unknown key${hint ? ` (did you mean "${hint}"?)` : ''}`;
     } else if (err.keyword === 'required') {
       msg = `missing required key "${String((err.params as { missingProperty: string }).missingProperty)}"`;
     } else if (err.keyword === 'enum') {
@@ -57,11 +94,32 @@ export function formatAjvErrors(src: LoadedYaml, errors: ErrorObject[] | null | 
     }
     // Skip the noise ajv emits for each branch of a oneOf/anyOf when a clearer error exists.
     if (err.keyword === 'oneOf' || err.keyword === 'anyOf') continue;
-    const node = src.doc.getIn(segs, true);
+    // An unknown key is shown on its own line (its value may be a block starting lines later).
+    const node = err.keyword === 'additionalProperties' ? keyNode(src.doc, segs) : src.doc.getIn(segs, true);
     const range = isNode(node) ? node.range : undefined;
     const line = range ? `:${src.lines.linePos(range[0]).line}` : '';
     out.add(`${src.file}${line}: ${segs.join('/') || '(top)'}: ${msg}`);
   }
   if (out.size === 0 && errors?.length) out.add(`${src.file}: ${errors[0]?.message ?? 'invalid'}`);
   return [...out];
+}
+
+/** The property names the schema object at `schemaPath` (an additionalProperties error's) knows. */
+function knownKeys(schema: object, schemaPath: string): string[] {
+  let node: unknown = schema;
+  for (const seg of schemaPath.replace(/^#\//, '').split('/').slice(0, -1)) {
+    if (typeof node !== 'object' || node === null) return [];
+    node = (node as Record<string, unknown>)[seg.replace(/~1/g, '/').replace(/~0/g, '~')];
+  }
+  const props = typeof node === 'object' && node !== null ? (node as { properties?: unknown }).properties : undefined;
+  return typeof props === 'object' && props !== null ? Object.keys(props) : [];
+}
+
+/** The key node of the last segment of `segs` (a YAML map's key), if it is there. */
+function keyNode(doc: Document, segs: string[]): unknown {
+  const parent = segs.length > 1 ? doc.getIn(segs.slice(0, -1), true) : doc.contents;
+  if (!isMap(parent)) return undefined;
+  const last = segs[segs.length - 1];
+  const pair = parent.items.find((p) => (isScalar(p.key) ? String(p.key.value) : String(p.key)) === last);
+  return pair?.key;
 }

@@ -33,9 +33,10 @@ const CONNECTION_KEYS = new Set([
 
 export async function loadInventory(file: string, roleVars: Record<string, object>): Promise<Inventory> {
   const src = await loadYaml(file, 'inventory');
-  const validate = await validatorFor(inventorySchema(roleVars));
+  const schema = inventorySchema(roleVars);
+  const validate = await validatorFor(schema);
   if (!validate(src.data)) {
-    throw new ConfigError(`${file}: invalid inventory`, formatAjvErrors(src, validate.errors));
+    throw new ConfigError(`${file}: invalid inventory`, formatAjvErrors(src, validate.errors, schema));
   }
   const root = src.data as Record<string, GroupNode>;
 

@@ -60,8 +60,9 @@ export function playbookSchema(roleVars: Record<string, object>): object {
 
 export async function loadPlaybook(file: string, roleVars: Record<string, object>): Promise<Playbook> {
   const src = await loadYaml(file, 'playbook');
-  const validate = await validatorFor(playbookSchema(roleVars));
-  if (!validate(src.data)) throw new ConfigError(`${file}: invalid playbook`, formatAjvErrors(src, validate.errors));
+  const schema = playbookSchema(roleVars);
+  const validate = await validatorFor(schema);
+  if (!validate(src.data)) throw new ConfigError(`${file}: invalid playbook`, formatAjvErrors(src, validate.errors, schema));
   type RawPlay = { name?: string; hosts: string; roles: (string | { role: string; tags?: string[]; vars?: Vars | null })[]; vars?: Vars | null; tags?: string[] };
   const plays = (src.data as RawPlay[]).map((p, i) => ({
     name: p.name ?? `play ${i + 1}`,

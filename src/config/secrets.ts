@@ -1,9 +1,10 @@
 // Secrets come from a .env beside the inventory (dotenv) or the environment, which wins.
 // Only the names roles declare are read; a missing one is an error before any connection.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'dotenv';
 import { ConfigError } from './errors.ts';
+import { checkDotenv } from './dotenv-check.ts';
 
 export const MIN_SECRET_LENGTH = 6;
 
@@ -14,8 +15,19 @@ export interface SecretSource {
 
 export function readDotenv(dir: string): SecretSource {
   const file = join(dir, '.env');
-  const fromFile = existsSync(file) ? parse(readFileSync(file)) : {};
-  return { file, fromFile };
+  if (!existsSync(file)) return { file, fromFile: {} };
+  let text: string;
+  try {
+    if (!statSync(file).isFile()) throw new ConfigError(`${file}: .env must be a file (it is a directory or a device)`);
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    if (e instanceof ConfigError) throw e;
+    throw new ConfigError(`${file}: cannot read the .env: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  if (text.includes('\0')) throw new ConfigError(`${file}: the .env holds a NUL byte (is it a binary file?)`);
+  const problems = checkDotenv(text);
+  if (problems.length) throw new ConfigError(`${file}: invalid .env`, problems.map((p) => `${file}:${p.line}: ${p.message}`));
+  return { file, fromFile: parse(text) };
 }
 
 export function lookupSecret(src: SecretSource, name: string, env: NodeJS.ProcessEnv = process.env): string | undefined {

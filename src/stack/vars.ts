@@ -1,5 +1,5 @@
 // Variables every stack role reads, declared once: their schema and their defaults.
-import type { ImageOverrides } from './images.ts';
+import { APP_IMAGE_KEYS, DEFAULT_IMAGES, type ImageOverrides } from './images.ts';
 
 export interface StackVars extends Record<string, unknown> {
   /** Where each compose project lands: <stacks_dir>/<project>. */
@@ -13,9 +13,17 @@ export interface StackVars extends Record<string, unknown> {
 }
 
 export const STACK_VARS_SCHEMA: Record<string, object> = {
-  stacks_dir: { type: 'string', pattern: '^/' },
+  // An absolute path of plain characters: no `..`, no whitespace or control characters (a tab
+  // would make every run rewrite every file), nothing a shell or compose would reinterpret.
+  stacks_dir: { type: 'string', pattern: '^/(?!(?:.*/)?\\.\\.?(?:/|$))[A-Za-z0-9._@+/-]*$', maxLength: 200 },
   domain: { type: 'string', minLength: 1 },
-  images: { type: 'object', additionalProperties: { type: 'string', minLength: 1 } },
+  // Every component the catalogue knows, and nothing else: `images.grafna` would otherwise
+  // leave Grafana on its default image without a word.
+  images: {
+    type: 'object',
+    additionalProperties: false,
+    properties: Object.fromEntries([...Object.keys(DEFAULT_IMAGES), ...APP_IMAGE_KEYS].map((k) => [k, { type: 'string', minLength: 1 }])),
+  },
   replace_containers: { type: 'array', items: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$' } },
 };
 

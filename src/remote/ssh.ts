@@ -67,7 +67,7 @@ class SshConnection implements Connection {
     private readonly masker: Masker,
     private readonly log: LogFn,
   ) {
-    if (spec.becomePassword) masker.add(spec.becomePassword);
+    if (spec.becomePassword) masker.addAlways(spec.becomePassword);
     if (spec.password) masker.add(spec.password);
   }
 
@@ -151,6 +151,8 @@ class SshConnection implements Connection {
     }
     res = { ...res, stderr: this.masker.mask(res.stderr) };
     if (!res.ok && !opts.nothrow) {
+      // Errors and titles carry the first line; -v shows the whole (masked) script that failed.
+      if (shown.includes('\n')) for (const l of shown.split('\n')) this.log(`  | ${l}`);
       throw new RemoteCommandError(this.name, firstLine(shown), res.exitCode, tail(res.stderr), this.masker.mask(tail(res.stdout, 5)));
     }
     return res;

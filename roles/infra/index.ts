@@ -63,7 +63,7 @@ export default defineRole<InfraVars>({
     ...STACK_VARS_SCHEMA,
     log_collector: { enum: ['promtail', 'alloy'] },
     http_port: { type: 'integer', minimum: 1, maximum: 65535 },
-    grafana_admin_user: { type: 'string', minLength: 1 },
+    grafana_admin_user: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._@-]*$', maxLength: 64 },
     alertmanager: ALERTMANAGER_SCHEMA,
     app_metrics_targets: {
       type: 'array',

@@ -2,15 +2,21 @@
 // connection keys, plus the variables the roles declare. Unknown keys are errors, except
 // other ansible_* keys, which an existing Ansible inventory may carry.
 
+// A DNS name, an IPv4 address or an IPv6 address (optionally in brackets): nothing that could
+// read as an ssh option (a leading dash) or carry spaces, quotes or shell syntax.
+const HOST_NAME = { type: 'string', maxLength: 253, pattern: '^(?:[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?|\\[?[0-9A-Fa-f:.]+(?:%[A-Za-z0-9]+)?\\]?)$' };
+// POSIX user names (as useradd accepts them).
+const USER_NAME = { type: 'string', maxLength: 32, pattern: '^[A-Za-z_][A-Za-z0-9_.-]*\\$?$' };
+
 const CONNECTION_PROPS: Record<string, object> = {
-  ansible_host: { type: 'string', minLength: 1 },
+  ansible_host: HOST_NAME,
   ansible_port: { type: 'integer', minimum: 1, maximum: 65535 },
-  ansible_user: { type: 'string', minLength: 1 },
+  ansible_user: USER_NAME,
   ansible_ssh_private_key_file: { type: 'string', minLength: 1 },
   ansible_become: { type: 'boolean' },
-  host: { type: 'string', minLength: 1 },
+  host: HOST_NAME,
   port: { type: 'integer', minimum: 1, maximum: 65535 },
-  user: { type: 'string', minLength: 1 },
+  user: USER_NAME,
   identityFile: { type: 'string', minLength: 1 },
   become: { type: 'boolean' },
   // accept-new (default): record a first key, refuse a changed one; strict; off.

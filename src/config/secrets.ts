@@ -48,6 +48,8 @@ export function resolveSecrets(
     const v = lookupSecret(src, n.name, env);
     if (v === undefined) {
       problems.push(`${src.file}: missing secret ${n.name} (needed by role ${n.role} on ${n.hosts.join(', ')}); set it there or in the environment`);
+    } else if (/[\r\n\0]/.test(v)) {
+      problems.push(`${src.file}: secret ${n.name} holds a line break or NUL byte: no container environment or .env can carry it; generate one without`);
     } else if (v.length < MIN_SECRET_LENGTH) {
       problems.push(`${src.file}: secret ${n.name} is shorter than ${MIN_SECRET_LENGTH} characters: too weak, and too short to mask in logs`);
     } else values[n.name] = v;

@@ -1,6 +1,7 @@
 // From inventory + playbook + roles to a per-host plan, with every input problem found before
 // any host is touched: unknown roles and tags, empty patterns, bad role variables, secrets.
 // Roles build their tasks here, once per host, from everything known: variables and secrets.
+import { accessSync, constants, statSync } from 'node:fs';
 import { ConfigError } from '../config/errors.ts';
 import { connectionOf, roleVarsOf, type Inventory } from '../config/inventory.ts';
 import { deepMerge } from '../config/merge.ts';
@@ -129,6 +130,15 @@ export function buildPlan(inv: Inventory, book: Playbook, lib: RoleLibrary, secr
     plan.roles.push({ name: p.role.module.name, tasks: tagged.filter((t) => selected(t.tags, opts)).map((t) => t.task), handlers: p.role.module.handlers ?? [] });
   }
 
+  // A key file that is missing or unreadable would otherwise surface as "unreachable" later.
+  for (const plan of plans.values()) {
+    const key = plan.connection.identityFile;
+    if (!key) continue;
+    const named = inv.byName.get(plan.name)?.vars.identityFile !== undefined ? 'identityFile' : 'ansible_ssh_private_key_file';
+    const why = keyFileProblem(key);
+    if (why) problems.add(`${inv.file}: ${named} of ${plan.name}: ${key}: ${why}`);
+  }
+
   for (const [flag, list] of [['--tags', opts.tags], ['--skip-tags', opts.skipTags]] as const) {
     for (const t of list ?? []) {
       if (!knownTags.has(t)) problems.add(`${flag} ${t}: no task has this tag (known: ${[...knownTags].sort().join(', ')})`);
@@ -148,4 +158,15 @@ function selected(tags: string[], opts: PlanOptions): boolean {
 export function limitTermProblem(limit: string, term: string, inv: Inventory): string {
   const hint = suggest(term.replace(/^[!&]/, ''), [...inv.hosts, ...inv.groups.keys()]);
   return `--limit ${limit}: "${term}" matches no host or group in ${inv.file}${hint ? ` (did you mean "${hint}"?)` : ''}`;
+}
+
+function keyFileProblem(path: string): string | undefined {
+  try {
+    if (!statSync(path).isFile()) return 'not a file';
+    accessSync(path, constants.R_OK);
+    return undefined;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'not readable by this user' : (code ?? 'cannot be read');
+  }
 }

@@ -42,24 +42,29 @@ export function checkDotenv(text: string): DotenvProblem[] {
     while (v < lineEnd && (text[v] === ' ' || text[v] === '\t')) v++;
     const q = text[v];
     if (q === '"' || q === "'" || q === '`') {
-      let close = -1;
-      for (let i = v + 1; i < text.length; i++) {
-        if (text[i] === '\\') {
-          i++;
-          continue;
-        }
-        if (text[i] === q) {
-          close = i;
-          break;
-        }
+      // dotenv's own rule: the quoted value is the longest q…q (\q allowed inside) that is
+      // followed only by blanks or a comment on its line; backslash-quote may end a value.
+      const e = q;
+      const whole = new RegExp(`${e}(?:\\\\${e}|[^${e}])*${e}[ \\t]*(?:#[^\\n]*)?(?=\\r?\\n|$)`, 'y');
+      whole.lastIndex = v;
+      const m2 = whole.exec(text);
+      if (m2) {
+        const end = v + m2[0].length;
+        const after = text.indexOf('\n', end);
+        advanceTo(after === -1 ? text.length : after + 1);
+        continue;
       }
-      if (close === -1) {
+      const closed = new RegExp(`${e}(?:\\\\${e}|[^${e}])*${e}`, 'y');
+      closed.lastIndex = v;
+      const m3 = closed.exec(text);
+      if (!m3) {
         problems.push({ line: startLine, message: `${key}: the value opens a ${q} quote that is never closed` });
         break;
       }
+      const close = v + m3[0].length - 1;
       const after = text.indexOf('\n', close);
       const rest = text.slice(close + 1, after === -1 ? text.length : after).trim();
-      if (rest !== '' && !rest.startsWith('#')) problems.push({ line: startLine, message: `${key}: text after the closing ${q} quote (${JSON.stringify(rest.slice(0, 20))}); quote the whole value` });
+      problems.push({ line: startLine, message: `${key}: text after the closing ${q} quote (${JSON.stringify(rest.slice(0, 20))}); quote the whole value` });
       advanceTo(after === -1 ? text.length : after + 1);
       continue;
     }

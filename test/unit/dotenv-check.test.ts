@@ -27,6 +27,14 @@ describe('checkDotenv', () => {
     assert.deepEqual(checkDotenv(text), [{ line: 2, message: 'POSTGRES_PASSWORD: the value opens a " quote that is never closed' }]);
   });
 
+  test('a value ending in backslash-quote closes where dotenv closes it (the site e2e password)', () => {
+    const text = ["POSTGRES_PASSWORD='p@ss w0rd$HOME#%/:\"`;|&x?=+'", 'GRAFANA_ADMIN_PASSWORD=`it\'s "admin" $(touch /tmp/pwned) #1 %41 \\`', 'B="ends \\" # note', ''].join('\n');
+    assert.deepEqual(checkDotenv(text), []);
+    const v = parse(text);
+    assert.equal(v.GRAFANA_ADMIN_PASSWORD, 'it\'s "admin" $(touch /tmp/pwned) #1 %41 \\');
+    assert.equal(v.B, 'ends \\');
+  });
+
   test('a duplicate key names both lines', () => {
     assert.deepEqual(checkDotenv('A=1\nB=2\n\nA=3\n'), [{ line: 4, message: 'A is set again (first on line 1); remove one' }]);
   });

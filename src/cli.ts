@@ -17,6 +17,7 @@ import { loadRoleLibrary } from './engine/roles.ts';
 import { runPlans, type RunReport } from './engine/runner.ts';
 import type { OpenConnection } from './engine/session.ts';
 import { Masker } from './remote/mask.ts';
+import { renderHtmlReport } from './report/html.ts';
 import { writePrivateFile } from './report/write-private.ts';
 import { onInterrupt } from './interrupt.ts';
 import { runInfo } from './run-info.ts';
@@ -45,6 +46,7 @@ options:
   -C, --check            apply in check mode (same as the check command)
   -D, --diff             show diffs of changed files
       --json FILE        write a JSON report
+      --html FILE        write the run as one self-contained HTML page (timelines, diffs, recap)
       --lock-timeout S   wait up to S seconds for another run's lock on a host (default 300)
   -n N                   history: how many runs per host (default 10)
   -v, --verbose          show remote commands (masked) as they run
@@ -64,6 +66,7 @@ interface Cli {
   check: boolean;
   diff: boolean;
   json?: string;
+  html?: string;
   verbose: boolean;
   lockTimeoutS: number;
   historyCount: number;
@@ -88,6 +91,7 @@ export function parseCli(argv: string[]): Cli {
       check: { type: 'boolean', short: 'C' },
       diff: { type: 'boolean', short: 'D' },
       json: { type: 'string' },
+      html: { type: 'string' },
       verbose: { type: 'boolean', short: 'v' },
       'lock-timeout': { type: 'string' },
       n: { type: 'string', short: 'n' },
@@ -110,6 +114,7 @@ export function parseCli(argv: string[]): Cli {
     check: command === 'check' || values.check === true,
     diff: values.diff === true,
     json: values.json,
+    html: values.html,
     verbose: values.verbose === true,
     lockTimeoutS,
     historyCount,
@@ -153,6 +158,8 @@ async function makeDisplay(cli: Cli): Promise<Display> {
 
 async function cmdRun(cli: Cli): Promise<number> {
   if (cli.json) checkOutputPath(cli.json, '--json');
+  if (cli.html) checkOutputPath(cli.html, '--html');
+  if (cli.json && cli.html && resolve(cli.json) === resolve(cli.html)) throw new ConfigError(`--json and --html name the same file: ${cli.html}`);
   const { lib, inv } = await load(cli);
   const book = await loadPlaybook(cli.playbook, lib.varsSchema);
   const plans = buildPlan(inv, book, lib, readDotenv(inv.dir), { limit: cli.limit, tags: cli.tags, skipTags: cli.skipTags });
@@ -184,6 +191,7 @@ async function cmdRun(cli: Cli): Promise<number> {
   if (changes) console.log(`\n${changes}`);
   console.log(`\n${formatRecap(report)}`);
   if (cli.json) await writePrivateFile(cli.json, JSON.stringify(toJsonReport(report), null, 2) + '\n');
+  if (cli.html) await writePrivateFile(cli.html, renderHtmlReport(report, { generatedAt: new Date().toISOString() }));
   const hosts = Object.values(report.hosts);
   if (interrupt.requested()) return EXIT.interrupted;
   if (hosts.some((h) => h.failed || h.unreachable)) return EXIT.failed;

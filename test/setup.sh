@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Everything the tests need on a fresh Debian 12/13 machine (run as root), idempotent:
 # packages (Docker engine, debootstrap, ssh client, promtool/amtool/Compose v2 for the config
-# tests), a running dockerd (started by hand where there is no systemd), the test VM image and
-# the test images archive. Safe to rerun: each step skips what is already there.
+# tests, headless Chromium for the HTML report), a running dockerd (started by hand where there
+# is no systemd), the test VM image and the test images archive. Safe to rerun: each step skips what is already there.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 
@@ -20,6 +20,19 @@ if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -q >/dev/null
   apt-get install -y -q --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+# Headless Chromium (Debian's package) loads the HTML report in test/e2e/html-report.test.ts.
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "setup: installing chromium"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q >/dev/null
+  apt-get install -y -q --no-install-recommends chromium >/dev/null
+fi
+# As root it runs only without its sandbox; check it starts at all.
+if ! timeout 60 chromium --headless --no-sandbox --disable-gpu --dump-dom 'data:text/html,<p>ok</p>' 2>/dev/null | grep -q '<p>ok</p>'; then
+  echo "test/setup.sh: chromium is installed but does not run headless (chromium --headless --no-sandbox)" >&2
+  exit 1
 fi
 
 bash "$here/config/install-tools.sh"

@@ -253,4 +253,31 @@ describe('cli reports', () => {
     const report = JSON.parse(readFileSync(out, 'utf8')) as { hosts: Record<string, { unreachable: number }> };
     assert.equal(report.hosts.deadvm?.unreachable, 1);
   });
+
+  test('--html into a directory that does not exist → 2 before any host is contacted', async () => {
+    const { dir, inv } = deadHost();
+    const r = await cli('check', '-i', inv, '-p', BOOK, '--html', join(dir, 'no/such/dir/report.html'));
+    assert.equal(r.code, 2, r.out);
+    assert.match(r.err, /--html .*report\.html: cannot write the report there \(no such directory\)/);
+    assert.doesNotMatch(r.out, /RECAP/, 'nothing was run');
+  });
+
+  test('--html and --json naming the same file → 2', async () => {
+    const { dir, inv } = deadHost();
+    const r = await cli('check', '-i', inv, '-p', BOOK, '--html', join(dir, 'r'), '--json', join(dir, '.', 'r'));
+    assert.equal(r.code, 2);
+    assert.match(r.err, /--json and --html name the same file/);
+  });
+
+  test('the HTML report is written 0600, also over an existing world-readable file', async () => {
+    const { dir, inv } = deadHost();
+    const out = join(dir, 'report.html');
+    writeFileSync(out, 'old', { mode: 0o644 });
+    const r = await cli('check', '-i', inv, '-p', BOOK, '--html', out);
+    assert.equal(r.code, 1, 'unreachable');
+    assert.equal(statSync(out).mode & 0o777, 0o600);
+    const page = readFileSync(out, 'utf8');
+    assert.match(page, /^<!DOCTYPE html>/);
+    assert.match(page, /<section class="host bad" id="h0" data-host="deadvm" data-state="unreachable">/);
+  });
 });

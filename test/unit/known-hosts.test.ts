@@ -27,7 +27,7 @@ describe('known_hosts matching', () => {
     assert.equal(checkHostKey(`other ${a.line}\n`, '10.0.0.5', a.blob), 'unknown');
     assert.equal(checkHostKey(`10.0.0.* ${a.line}\n`, '10.0.0.5', a.blob), 'match');
     assert.equal(checkHostKey(`10.0.0.*,!10.0.0.5 ${a.line}\n`, '10.0.0.5', a.blob), 'unknown');
-    assert.equal(checkHostKey(`# comment\n@revoked 10.0.0.5 ${a.line}\n`, '10.0.0.5', a.blob), 'unknown');
+    assert.equal(checkHostKey(`# comment\n@revoked 10.0.0.5 ${a.line}\n`, '10.0.0.5', a.blob), 'revoked');
   });
   test('hashed entries written by ssh-keygen -H are matched', () => {
     const file = join(dir, 'hashed');

@@ -2,7 +2,8 @@
 // to a target, each with its own host key, so every hop's check and error is real.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { connect as tcpConnect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -150,3 +151,63 @@ describe('ProxyJump through in-process SSH servers', () => {
     assert.match(e.message, /^host web1 \(tester@127\.0\.0\.1:1\): connection refused on port 1/);
   });
 });
+
+describe('ssh-agent together with key files', () => {
+  // A real ssh-agent on a private socket, holding a key whose file copy is encrypted.
+  const agentDir = mkdtempSync(join(tmpdir(), 'ssh-agent-'));
+  const sock = join(agentDir, 'agent.sock');
+  const plain = join(agentDir, 'agent_key');
+  const enc = join(agentDir, 'enc_key');
+  let agent: ChildProcess;
+  let server: TestServer;
+  const saved = process.env.SSH_AUTH_SOCK;
+  before(async () => {
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', plain]);
+    copyFileSync(plain, enc);
+    copyFileSync(`${plain}.pub`, `${enc}.pub`);
+    execFileSync('ssh-keygen', ['-q', '-p', '-P', '', '-N', 'agent-only', '-f', enc]);
+    agent = spawn('ssh-agent', ['-D', '-a', sock], { stdio: 'ignore' });
+    for (let i = 0; i < 50; i++) {
+      try {
+        execFileSync('ssh-add', ['-q', plain], { env: { ...process.env, SSH_AUTH_SOCK: sock }, stdio: 'ignore' });
+        break;
+      } catch {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    server = await serve([readFileSync(`${plain}.pub`, 'utf8')], false);
+    process.env.SSH_AUTH_SOCK = sock;
+  });
+  after(() => {
+    server.server.close();
+    agent.kill();
+    if (saved !== undefined) process.env.SSH_AUTH_SOCK = saved;
+    else delete process.env.SSH_AUTH_SOCK;
+  });
+  const login = (files: string[], identitiesOnly: boolean): LoginSpec => ({
+    name: 'h',
+    target: { ...endpoint('h', server.port, files, join(agentDir, 'kh')), identitiesOnly },
+    jumps: [],
+    timeoutMs: 5000,
+  });
+  const connect = async (spec: LoginSpec) => {
+    const ssh = new NodeSSH();
+    await connectThrough(spec, ssh, () => undefined, (s) => s);
+    const ok = ssh.isConnected();
+    ssh.dispose();
+    return ok;
+  };
+
+  test('a key file the server refuses, then the agent: logged in (the agent is not only a fallback for "no key")', async () => {
+    assert.equal(await connect(login([join(dir, 'id')], false)), true);
+  });
+
+  test('an encrypted key file with no passphrase is used through the agent, even with IdentitiesOnly', async () => {
+    assert.equal(await connect(login([enc], true)), true);
+  });
+
+  test('IdentitiesOnly: agent keys not named by a file are not offered', async () => {
+    await assert.rejects(connect(login([join(dir, 'id')], true)), /authentication refused for tester; tried publickey .*\/id, agent \(named keys only\)/);
+  });
+});
+

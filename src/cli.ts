@@ -166,7 +166,8 @@ async function cmdRun(cli: Cli): Promise<number> {
   if (cli.command === 'validate') {
     for (const p of plans) {
       const n = p.roles.reduce((a, r) => a + r.tasks.length, 0);
-      console.log(`${p.name}: ${p.connection.user}@${p.connection.address}:${p.connection.port} roles=${p.roles.map((r) => r.name).join(',')} tasks=${n}`);
+      const via = p.connection.jumps?.length ? ` via ${p.connection.jumps.map((j) => j.label).join(',')}` : '';
+      console.log(`${p.name}: ${p.connection.user}@${p.connection.address}:${p.connection.port}${via} roles=${p.roles.map((r) => r.name).join(',')} tasks=${n}`);
     }
     console.log(`valid: ${cli.inventory}, ${cli.playbook} (${plans.length} host${plans.length === 1 ? '' : 's'})`);
     return EXIT.ok;

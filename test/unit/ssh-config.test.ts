@@ -119,6 +119,13 @@ describe('ssh_config resolution', () => {
     assert.deepEqual(r.target.knownHostsFiles, ['/tmp/kh']);
   });
 
+  test('Match host/all blocks apply; Match exec is never run', () => {
+    const m = parseSshConfig('Match host 10.1.*\n  User matched\nMatch exec "touch /tmp/should-not-exist-ssh-test"\n  Port 2\nMatch all\n  Port 2022\n', 'match_config', HOME, 'me');
+    const r = resolveSsh(inv('10.1.2.3'), m, {});
+    assert.deepEqual([r.target.user, r.target.port], ['matched', 2022]);
+    assert.equal(resolveSsh(inv('10.2.0.1'), m, { USER: 'envuser' }).target.user, 'envuser');
+  });
+
   test('a ProxyJump loop is an error, not a hang', () => {
     const loop = parseSshConfig('Host a\n  ProxyJump b\nHost b\n  ProxyJump a\n', 'loop_config', HOME, 'me');
     assert.throws(() => resolveSsh(inv('a'), loop, {}), /more than 10 hops/);

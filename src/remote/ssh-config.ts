@@ -240,22 +240,53 @@ function hopsOf(
   where: string,
   depth: number,
 ): SshEndpoint[] {
-  if (proxyJump === undefined || proxyJump.toLowerCase() === 'none') {
-    if (proxyCommand !== undefined && proxyCommand.toLowerCase() !== 'none') {
-      throw new ConfigError(`${where}: ProxyCommand is not supported; write the jump host as ProxyJump (or -J) instead`);
-    }
-    return [];
-  }
   if (depth > MAX_HOPS) throw new ConfigError(`${where}: ProxyJump chains more than ${MAX_HOPS} hops (a loop?)`);
-  const out: SshEndpoint[] = [];
-  for (const text of proxyJump.split(',')) {
-    const hop = parseHop(text, where);
-    const cfg = src ? computeOptions(src, hop.host) : {};
-    // The hop's own ProxyJump (from the config) is how ssh reaches the hop itself.
-    out.push(...hopsOf(first(cfg.proxyjump), first(cfg.proxycommand), src, env, `${src?.file ?? 'ssh_config'} (jump host ${text})`, depth + 1));
-    out.push(endpoint({ label: text, host: hop.host, user: hop.user, port: hop.port, files: asList(cfg.identityfile) }, (k) => cfg[k], src, env, `${where} (jump host ${text})`));
+  if (proxyJump === undefined || proxyJump.toLowerCase() === 'none') {
+    if (proxyCommand === undefined || proxyCommand.toLowerCase() === 'none') return [];
+    // The classic Ansible bastion recipe, ProxyCommand="ssh -W %h:%p bastion", is a ProxyJump.
+    const pc = proxyCommandHop(proxyCommand);
+    if (!pc) throw new ConfigError(`${where}: ProxyCommand is not supported (only "ssh -W %h:%p [user@]host"); write the jump host as ProxyJump (or -J) instead`);
+    return hopEndpoints(pc.hop, pc.label, pc.files, src, env, where, depth);
   }
-  return out;
+  return proxyJump.split(',').flatMap((text) => hopEndpoints(parseHop(text, where), text, [], src, env, where, depth));
+}
+
+function hopEndpoints(hop: HopSpec, label: string, files: string[], src: SshConfigSource | undefined, env: NodeJS.ProcessEnv, where: string, depth: number): SshEndpoint[] {
+  const cfg = src ? computeOptions(src, hop.host) : {};
+  return [
+    // The hop's own ProxyJump (from the config) is how ssh reaches the hop itself.
+    ...hopsOf(first(cfg.proxyjump), first(cfg.proxycommand), src, env, `${src?.file ?? 'ssh_config'} (jump host ${label})`, depth + 1),
+    endpoint({ label, host: hop.host, user: hop.user, port: hop.port, files: [...files, ...asList(cfg.identityfile)] }, (k) => cfg[k], src, env, `${where} (jump host ${label})`),
+  ];
+}
+
+/** `ssh [-q] [-p port] [-l user] [-i key] -W %h:%p [user@]host` as a hop; anything else: undefined. */
+export function proxyCommandHop(command: string): { hop: HopSpec; label: string; files: string[] } | undefined {
+  const words = parseShellWords(command);
+  if (words.some((w) => typeof w !== 'string') || !/(^|\/)ssh$/.test(String(words[0]))) return undefined;
+  let port: number | undefined;
+  let user: string | undefined;
+  let forward = false;
+  const files: string[] = [];
+  const rest: string[] = [];
+  for (let i = 1; i < words.length; i++) {
+    const w = String(words[i]);
+    const value = () => String(words[++i] ?? '');
+    if (w === '-W') forward = value() === '%h:%p';
+    else if (w === '-p') port = Number(value());
+    else if (w === '-l') user = value();
+    else if (w === '-i') files.push(value());
+    else if (w === '-o' || w === '-F' || w === '-J') return undefined; // not a plain hop: refuse rather than guess
+    else if (/^-[46ACNTqvx]+$/.test(w)) continue;
+    else if (w.startsWith('-')) return undefined;
+    else rest.push(w);
+  }
+  const [target] = rest;
+  if (!forward || rest.length !== 1 || !target || (port !== undefined && !(port >= 1 && port <= 65535))) return undefined;
+  const at = target.lastIndexOf('@');
+  const host = at >= 0 ? target.slice(at + 1) : target;
+  user ??= at >= 0 ? target.slice(0, at) : undefined;
+  return { hop: { host, ...(user ? { user } : {}), ...(port ? { port } : {}) }, label: target, files };
 }
 
 function endpoint(

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectionOf, type Inventory, type InventoryHost } from '../../src/config/inventory.ts';
 import { ConfigError } from '../../src/config/errors.ts';
-import { loadSshConfig, parseHop, parseSshArgs, parseSshConfig, resolveSsh } from '../../src/remote/ssh-config.ts';
+import { loadSshConfig, parseHop, parseSshArgs, parseSshConfig, proxyCommandHop, resolveSsh } from '../../src/remote/ssh-config.ts';
 
 // Never the real ~/.ssh: every config here is text or a temp file, with a fake home.
 const HOME = '/home/tester';
@@ -110,8 +110,15 @@ describe('ssh_config resolution', () => {
     assert.throws(() => parseHop('a b', 'f'), ConfigError);
   });
 
-  test('ProxyCommand is refused clearly (never connected around it)', () => {
-    assert.throws(() => resolveSsh(inv('legacy'), CONFIG, {}), /test_ssh_config \(host legacy\): ProxyCommand is not supported; write the jump host as ProxyJump/);
+  test('ProxyCommand "ssh -W %h:%p host" is a jump host; any other ProxyCommand is refused clearly (never connected around it)', () => {
+    const r = resolveSsh(inv('legacy'), CONFIG, {});
+    assert.deepEqual(r.jumps.map((j) => `${j.label}=${j.user}@${j.address}:${j.port}`), ['bastion=jump@203.0.113.10:2222']);
+    const args = parseSshArgs(`-o ProxyCommand="ssh -q -i ~/.ssh/b -p 2201 -W %h:%p ops@gw.example.org"`, 'inv');
+    const a = resolveSsh(inv('db-public', { args }), CONFIG, {});
+    assert.deepEqual(a.jumps.map((j) => [j.user, j.address, j.port, j.identityFiles]), [['ops', 'gw.example.org', 2201, [`${HOME}/.ssh/b`]]]);
+    const odd = parseSshConfig('Host x\n  ProxyCommand nc -X 5 -x proxy:1080 %h %p\n', 'odd_config', HOME, 'me');
+    assert.throws(() => resolveSsh(inv('x'), odd, {}), /odd_config \(host x\): ProxyCommand is not supported \(only "ssh -W %h:%p \[user@\]host"\); write the jump host as ProxyJump/);
+    assert.equal(proxyCommandHop('ssh -o StrictHostKeyChecking=no -W %h:%p gw'), undefined);
   });
 
   test('$PROVISION_KNOWN_HOSTS wins over UserKnownHostsFile', () => {

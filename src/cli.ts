@@ -5,10 +5,11 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ConfigError } from './config/errors.ts';
-import { connectionOf, loadInventory, type Inventory } from './config/inventory.ts';
+import { connectionOf, loadInventory, type Inventory, type SshContext } from './config/inventory.ts';
+import { loadSshConfig } from './remote/ssh-config.ts';
 import { selectHosts } from './config/patterns.ts';
 import { loadPlaybook } from './config/playbook.ts';
-import { lookupSecret, readDotenv } from './config/secrets.ts';
+import { lookupSecret, readDotenv, type SecretSource } from './config/secrets.ts';
 import { RecordingDisplay, type Display } from './engine/events.ts';
 import { DOCKER_VERSION, FACTS } from './engine/facts.ts';
 import { buildPlan, limitTermProblem } from './engine/plan.ts';
@@ -147,6 +148,12 @@ export function checkOutputPath(path: string, flag: string): void {
   }
 }
 
+/** The user's ssh config and the key passphrase from .env, for commands that connect without a plan. */
+function sshContextOf(secrets: SecretSource): SshContext {
+  const keyPassphrase = lookupSecret(secrets, 'PROVISION_SSH_KEY_PASSPHRASE');
+  return { config: loadSshConfig(), ...(keyPassphrase ? { keyPassphrase } : {}) };
+}
+
 // Loaded only for commands that connect: SSH (and listr2) cost start-up time `validate` needs not pay.
 const openSsh: OpenConnection = async (spec, masker, log) => (await import('./remote/ssh.ts')).openSshConnection(spec, masker, log);
 
@@ -162,11 +169,12 @@ async function cmdRun(cli: Cli): Promise<number> {
   if (cli.json && cli.html && resolve(cli.json) === resolve(cli.html)) throw new ConfigError(`--json and --html name the same file: ${cli.html}`);
   const { lib, inv } = await load(cli);
   const book = await loadPlaybook(cli.playbook, lib.varsSchema);
-  const plans = buildPlan(inv, book, lib, readDotenv(inv.dir), { limit: cli.limit, tags: cli.tags, skipTags: cli.skipTags });
+  const plans = buildPlan(inv, book, lib, readDotenv(inv.dir), { limit: cli.limit, tags: cli.tags, skipTags: cli.skipTags, sshConfig: loadSshConfig() });
   if (cli.command === 'validate') {
     for (const p of plans) {
       const n = p.roles.reduce((a, r) => a + r.tasks.length, 0);
-      console.log(`${p.name}: ${p.connection.user}@${p.connection.address}:${p.connection.port} roles=${p.roles.map((r) => r.name).join(',')} tasks=${n}`);
+      const via = p.connection.jumps?.length ? ` via ${p.connection.jumps.map((j) => j.label).join(',')}` : '';
+      console.log(`${p.name}: ${p.connection.user}@${p.connection.address}:${p.connection.port}${via} roles=${p.roles.map((r) => r.name).join(',')} tasks=${n}`);
     }
     console.log(`valid: ${cli.inventory}, ${cli.playbook} (${plans.length} host${plans.length === 1 ? '' : 's'})`);
     return EXIT.ok;
@@ -203,6 +211,7 @@ async function cmdFacts(cli: Cli): Promise<number> {
   const { inv } = await load(cli);
   const names = limitedHosts(cli, inv);
   const secrets = readDotenv(inv.dir);
+  const ssh = sshContextOf(secrets);
   let rc: number = EXIT.ok;
   const out: Record<string, unknown> = {};
   await Promise.all(
@@ -210,7 +219,7 @@ async function cmdFacts(cli: Cli): Promise<number> {
       const host = inv.byName.get(name);
       if (!host) return;
       try {
-        const conn = await openSsh(connectionOf(inv, host, lookupSecret(secrets, 'PROVISION_BECOME_PASSWORD')), new Masker(), () => {});
+        const conn = await openSsh(connectionOf(inv, host, lookupSecret(secrets, 'PROVISION_BECOME_PASSWORD'), ssh), new Masker(), () => {});
         try {
           const [r, docker] = (await conn.readMany([FACTS.cmd, DOCKER_VERSION.cmd])).results;
           if (!r?.ok || !docker) throw new Error(`cannot read facts: ${r?.stderr.trim() || 'no answer'}`);
@@ -233,10 +242,11 @@ async function cmdHistory(cli: Cli): Promise<number> {
   const names = limitedHosts(cli, inv);
   const secrets = readDotenv(inv.dir);
   const becomePassword = lookupSecret(secrets, 'PROVISION_BECOME_PASSWORD');
+  const ssh = sshContextOf(secrets);
   const out = await Promise.all(
     names.map(async (name) => {
       const host = inv.byName.get(name);
-      return host ? historyFor(name, () => openSsh(connectionOf(inv, host, becomePassword), new Masker(), () => {}), cli.historyCount) : { text: '', ok: true };
+      return host ? historyFor(name, () => openSsh(connectionOf(inv, host, becomePassword, ssh), new Masker(), () => {}), cli.historyCount) : { text: '', ok: true };
     }),
   );
   console.log(out.map((o) => o.text).join('\n'));

@@ -21,6 +21,9 @@ const CONNECTION_PROPS: Record<string, object> = {
   become: { type: 'boolean' },
   // accept-new (default): record a first key, refuse a changed one; strict; off.
   host_key_checking: { enum: ['accept-new', 'strict', 'off'] },
+  // ssh options as Ansible passes them (-o ProxyJump=…, -J, -i, -p, -l are read).
+  ansible_ssh_common_args: { type: 'string' },
+  ansible_ssh_extra_args: { type: 'string' },
 };
 
 export function inventorySchema(roleVars: Record<string, object>): object {

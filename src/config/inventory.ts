@@ -4,6 +4,7 @@ import { homedir } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { ConnectionSpec } from '../remote/ssh.ts';
 import type { HostKeyPolicy } from '../remote/known-hosts.ts';
+import { parseSshArgs, resolveSsh, type SshConfigSource, type SshOptions } from '../remote/ssh-config.ts';
 import type { Vars } from '../engine/types.ts';
 import { ConfigError, formatAjvErrors, loadYaml } from './errors.ts';
 import { inventorySchema } from './inventory-schema.ts';
@@ -29,6 +30,7 @@ type GroupNode = { hosts?: Record<string, Vars | null> | null; vars?: Vars | nul
 const CONNECTION_KEYS = new Set([
   'ansible_host', 'ansible_port', 'ansible_user', 'ansible_ssh_private_key_file', 'ansible_become',
   'ansible_become_password', 'host', 'port', 'user', 'identityFile', 'become', 'host_key_checking',
+  'ansible_ssh_common_args', 'ansible_ssh_extra_args',
 ]);
 
 export async function loadInventory(file: string, roleVars: Record<string, object>): Promise<Inventory> {
@@ -86,8 +88,18 @@ export async function loadInventory(file: string, roleVars: Record<string, objec
   return { file, dir: dirname(resolve(file)), byName, hosts: [...byName.keys()], groups: index };
 }
 
-/** Connection settings for a host; ansible_* keys and native keys are both read. */
-export function connectionOf(inv: Inventory, host: InventoryHost, becomePassword?: string): ConnectionSpec {
+/** What connectionOf reads besides the inventory: the ssh config and the key passphrase from .env. */
+export interface SshContext {
+  config?: SshConfigSource;
+  keyPassphrase?: string;
+}
+
+/**
+ * Connection settings for a host; ansible_* keys and native keys are both read. With an ssh
+ * config, it is applied as ssh applies it under Ansible: inventory values and
+ * ansible_ssh_common_args/extra_args first, then ~/.ssh/config (HostName, ProxyJump, …).
+ */
+export function connectionOf(inv: Inventory, host: InventoryHost, becomePassword?: string, ssh: SshContext = {}): ConnectionSpec {
   const v = host.vars;
   const pick = <T>(...keys: string[]): T | undefined => {
     for (const k of keys) if (v[k] !== undefined && v[k] !== null) return v[k] as T;
@@ -96,16 +108,40 @@ export function connectionOf(inv: Inventory, host: InventoryHost, becomePassword
   let key = pick<string>('identityFile', 'ansible_ssh_private_key_file');
   if (key?.startsWith('~/')) key = resolve(homedir(), key.slice(2));
   else if (key && !isAbsolute(key)) key = resolve(inv.dir, key);
+  const args: SshOptions = {};
+  for (const k of ['ansible_ssh_common_args', 'ansible_ssh_extra_args']) {
+    const text = pick<string>(k);
+    // Ansible puts the common args before the extra args on ssh's command line: the first value wins.
+    if (typeof text === 'string') for (const [o, val] of Object.entries(parseSshArgs(text, `${inv.file}: host ${host.name}: ${k}`))) args[o as keyof SshOptions] ??= val;
+  }
+  const { target, jumps } = resolveSsh(
+    {
+      label: host.name,
+      destination: pick<string>('host', 'ansible_host') ?? host.name,
+      port: pick<number>('port', 'ansible_port'),
+      user: pick<string>('user', 'ansible_user'),
+      identityFile: key,
+      // Ansible's ansible_host_key_checking: false means off.
+      hostKeyChecking: pick<HostKeyPolicy>('host_key_checking') ?? (v.ansible_host_key_checking === false ? 'off' : undefined),
+      args,
+    },
+    ssh.config,
+  );
+  const more = target.identityFiles.filter((f) => f !== key);
   return {
     name: host.name,
-    address: pick<string>('host', 'ansible_host') ?? host.name,
-    port: pick<number>('port', 'ansible_port') ?? 22,
-    user: pick<string>('user', 'ansible_user') ?? process.env.USER ?? 'root',
+    address: target.address,
+    port: target.port,
+    user: target.user,
     identityFile: key,
     become: pick<boolean>('become', 'ansible_become') ?? false,
     becomePassword: pick<string>('ansible_become_password') ?? becomePassword,
-    // Ansible's ansible_host_key_checking: false means off.
-    hostKeyChecking: pick<HostKeyPolicy>('host_key_checking') ?? (v.ansible_host_key_checking === false ? 'off' : 'accept-new'),
+    hostKeyChecking: target.hostKeyChecking,
+    ...(more.length ? { identityFiles: more } : {}),
+    ...(target.identitiesOnly ? { identitiesOnly: true } : {}),
+    ...(target.knownHostsFiles ? { knownHostsFiles: target.knownHostsFiles } : {}),
+    ...(jumps.length ? { jumps } : {}),
+    ...(ssh.keyPassphrase ? { keyPassphrase: ssh.keyPassphrase } : {}),
   };
 }
 

@@ -9,6 +9,7 @@ import { selectHosts, suggest } from '../config/patterns.ts';
 import type { Playbook } from '../config/playbook.ts';
 import { lookupSecret, resolveSecrets, type SecretSource } from '../config/secrets.ts';
 import type { ConnectionSpec } from '../remote/ssh.ts';
+import type { SshConfigSource } from '../remote/ssh-config.ts';
 import type { LoadedRole, RoleLibrary } from './roles.ts';
 import { VarsError, type Handler, type Task, type Vars } from './types.ts';
 
@@ -30,6 +31,8 @@ export interface PlanOptions {
   limit?: string;
   tags?: string[];
   skipTags?: string[];
+  /** The user's ssh config (the CLI reads it; tests pass their own or none). */
+  sshConfig?: SshConfigSource;
 }
 
 interface Pending {
@@ -101,6 +104,8 @@ export function buildPlan(inv: Inventory, book: Playbook, lib: RoleLibrary, secr
     for (const p of e.problems) problems.add(p);
   }
   const becomePassword = lookupSecret(secretSrc, 'PROVISION_BECOME_PASSWORD');
+  const keyPassphrase = lookupSecret(secretSrc, 'PROVISION_SSH_KEY_PASSPHRASE');
+  const sshContext = { ...(opts.sshConfig ? { config: opts.sshConfig } : {}), ...(keyPassphrase ? { keyPassphrase } : {}) };
 
   // Every role builds its tasks for every selected host (validation is the building itself).
   const knownTags = new Set<string>(['always']);
@@ -123,7 +128,15 @@ export function buildPlan(inv: Inventory, book: Playbook, lib: RoleLibrary, secr
     if (!host) continue;
     let plan = plans.get(p.host);
     if (!plan) {
-      plan = { name: p.host, connection: connectionOf(inv, host, becomePassword), roles: [], secrets: [] };
+      let connection: ConnectionSpec;
+      try {
+        connection = connectionOf(inv, host, becomePassword, sshContext);
+      } catch (e) {
+        if (!(e instanceof ConfigError)) throw e;
+        for (const m of e.problems) problems.add(m, p.host);
+        continue;
+      }
+      plan = { name: p.host, connection, roles: [], secrets: keyPassphrase ? [keyPassphrase] : [] };
       plans.set(p.host, plan);
     }
     plan.secrets.push(...Object.values(mine), ...(p.role.module.sensitive?.(p.vars) ?? []));

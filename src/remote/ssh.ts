@@ -3,10 +3,9 @@
 // reconnect on demand. The only place that knows about SSH and sudo; everything it lets out
 // is masked.
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { NodeSSH } from 'node-ssh';
-import type { ClientChannel } from 'ssh2';
+import type { Client, ClientChannel } from 'ssh2';
 import { batchCmd, parseBatch } from './batch.ts';
 import { sh, type Cmd } from './command.ts';
 import {
@@ -23,7 +22,9 @@ import {
   type RemoteUpload,
   type RunOptions,
 } from './connection.ts';
-import { hostName, knownHostsFile, verifyHostKey, type HostKeyPolicy, type Verdict } from './known-hosts.ts';
+import type { HostKeyPolicy } from './known-hosts.ts';
+import type { SshEndpoint } from './ssh-config.ts';
+import { connectThrough } from './ssh-connect.ts';
 import type { Masker } from './mask.ts';
 import { FramedShell, ShellClosedError, ShellTimeoutError } from './shell.ts';
 
@@ -40,6 +41,16 @@ export interface ConnectionSpec {
   hostKeyChecking?: HostKeyPolicy;
   /** Default: $PROVISION_KNOWN_HOSTS or ~/.ssh/known_hosts. */
   knownHostsFile?: string;
+  /** From ssh_config UserKnownHostsFile: all are read, a new key goes to the first. */
+  knownHostsFiles?: string[];
+  /** More key files to try after identityFile (ssh_config IdentityFile, -i in ansible_ssh_common_args). */
+  identityFiles?: string[];
+  /** ssh_config IdentitiesOnly: the agent offers only the named keys. */
+  identitiesOnly?: boolean;
+  /** PROVISION_SSH_KEY_PASSPHRASE from .env: opens an encrypted key file. */
+  keyPassphrase?: string;
+  /** ProxyJump hops, in the order they are crossed. */
+  jumps?: SshEndpoint[];
 }
 
 const DEFAULT_TIMEOUT = 15 * 60_000;
@@ -57,6 +68,8 @@ export async function openSshConnection(spec: ConnectionSpec, masker: Masker, lo
 
 class SshConnection implements Connection {
   private ssh = new NodeSSH();
+  /** Clients of the ProxyJump hops, ended with the target's connection. */
+  private jumps: Client[] = [];
   private shell: FramedShell | undefined;
   private opening: Promise<FramedShell> | undefined;
   private sudoMode: 'nopasswd' | 'password' | undefined;
@@ -69,6 +82,7 @@ class SshConnection implements Connection {
   ) {
     if (spec.becomePassword) masker.addAlways(spec.becomePassword);
     if (spec.password) masker.add(spec.password);
+    if (spec.keyPassphrase) masker.add(spec.keyPassphrase);
   }
 
   get name(): string {
@@ -85,40 +99,31 @@ class SshConnection implements Connection {
 
   async connect(): Promise<void> {
     const s = this.spec;
-    const where = `${s.user}@${s.address}:${s.port}`;
-    let privateKey: string | undefined;
-    if (s.identityFile) {
-      try {
-        privateKey = await readFile(s.identityFile, 'utf8');
-      } catch (e) {
-        throw new UnreachableError(s.name, `cannot read SSH key ${s.identityFile}: ${(e as Error).message}`);
-      }
-    }
-    let refused: Verdict | undefined;
-    const policy = s.hostKeyChecking ?? 'accept-new';
-    const file = s.knownHostsFile ?? knownHostsFile();
-    try {
-      await this.ssh.connect({
-        hostVerifier: (key: Buffer) => {
-          const v = verifyHostKey(policy, file, hostName(s.address, s.port), key);
-          if (!v.ok) refused = v;
-          else if (v.message) this.log(v.message);
-          return v.ok;
+    const files = [...(s.identityFile ? [s.identityFile] : []), ...(s.identityFiles ?? [])];
+    this.jumps = await connectThrough(
+      {
+        name: s.name,
+        target: {
+          label: s.name,
+          address: s.address,
+          port: s.port,
+          user: s.user,
+          identityFiles: files,
+          identitiesOnly: s.identitiesOnly ?? false,
+          hostKeyChecking: s.hostKeyChecking ?? 'accept-new',
+          ...(s.knownHostsFiles ? { knownHostsFiles: s.knownHostsFiles } : s.knownHostsFile ? { knownHostsFiles: [s.knownHostsFile] } : {}),
         },
-        host: s.address,
-        port: s.port,
-        username: s.user,
-        privateKey,
-        password: s.password,
-        agent: privateKey || s.password ? undefined : process.env.SSH_AUTH_SOCK,
-        readyTimeout: s.connectTimeoutMs ?? 15_000,
-        keepaliveInterval: 15_000,
-      });
-      this.rounds++;
-    } catch (e) {
-      if (refused) throw new UnreachableError(s.name, `refused to connect to ${where}: ${refused.message}`);
-      throw new UnreachableError(s.name, `cannot connect to ${where}: ${this.masker.mask((e as Error).message)}`);
-    }
+        jumps: s.jumps ?? [],
+        ...(s.identityFile ? { requiredKey: s.identityFile } : {}),
+        ...(s.keyPassphrase !== undefined ? { keyPassphrase: s.keyPassphrase } : {}),
+        ...(s.password !== undefined ? { password: s.password } : {}),
+        timeoutMs: s.connectTimeoutMs ?? 15_000,
+      },
+      this.ssh,
+      this.log,
+      (t) => this.masker.mask(t),
+    );
+    this.rounds++;
   }
 
   async reconnect(): Promise<void> {
@@ -132,6 +137,8 @@ class SshConnection implements Connection {
     this.shell = undefined;
     this.opening = undefined;
     this.ssh.dispose();
+    for (const j of this.jumps.reverse()) j.end();
+    this.jumps = [];
   }
 
   async run(cmd: Cmd, opts: RunOptions = {}): Promise<ExecResult> {

@@ -40,6 +40,13 @@ export async function loadYaml(file: string, what: string): Promise<LoadedYaml> 
   return { file, data: doc.toJS() as unknown, doc, lines };
 }
 
+/** ":line" of the node at `path` in the file, or "" when it has none. */
+export function lineOf(src: LoadedYaml, path: readonly (string | number)[]): string {
+  const node = src.doc.getIn(path, true);
+  const range = isNode(node) ? node.range : undefined;
+  return range ? `:${src.lines.linePos(range[0]).line}` : '';
+}
+
 /** ajv error → "file:line: a/b/c: message" with the line of the offending node where known. */
 export function formatAjvErrors(src: LoadedYaml, errors: ErrorObject[] | null | undefined): string[] {
   const out = new Set<string>();
@@ -57,10 +64,7 @@ export function formatAjvErrors(src: LoadedYaml, errors: ErrorObject[] | null | 
     }
     // Skip the noise ajv emits for each branch of a oneOf/anyOf when a clearer error exists.
     if (err.keyword === 'oneOf' || err.keyword === 'anyOf') continue;
-    const node = src.doc.getIn(segs, true);
-    const range = isNode(node) ? node.range : undefined;
-    const line = range ? `:${src.lines.linePos(range[0]).line}` : '';
-    out.add(`${src.file}${line}: ${segs.join('/') || '(top)'}: ${msg}`);
+    out.add(`${src.file}${lineOf(src, segs)}: ${segs.join('/') || '(top)'}: ${msg}`);
   }
   if (out.size === 0 && errors?.length) out.add(`${src.file}: ${errors[0]?.message ?? 'invalid'}`);
   return [...out];

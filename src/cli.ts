@@ -11,6 +11,7 @@ import { selectHosts } from './config/patterns.ts';
 import { loadPlaybook } from './config/playbook.ts';
 import { lookupSecret, readDotenv, type SecretSource } from './config/secrets.ts';
 import { RecordingDisplay, type Display } from './engine/events.ts';
+import { batchSizes } from './engine/batches.ts';
 import { DOCKER_VERSION, FACTS } from './engine/facts.ts';
 import { buildPlan, limitTermProblem } from './engine/plan.ts';
 import { formatChanges, formatRecap, toJsonReport } from './engine/recap.ts';
@@ -52,7 +53,8 @@ options:
   -n N                   history: how many runs per host (default 10)
   -v, --verbose          show remote commands (masked) as they run
 
-exit codes: 0 success (check: in sync), 1 a task failed or a host was unreachable,
+exit codes: 0 success (check: in sync), 1 a task failed, a host was unreachable or
+            not run (a batch of a serial play failed too much),
             2 invalid input or usage, 3 check found something that would change,
             130 interrupted (Ctrl-C or SIGTERM; a second one aborts at once)`;
 
@@ -176,6 +178,11 @@ async function cmdRun(cli: Cli): Promise<number> {
       const via = p.connection.jumps?.length ? ` via ${p.connection.jumps.map((j) => j.label).join(',')}` : '';
       console.log(`${p.name}: ${p.connection.user}@${p.connection.address}:${p.connection.port}${via} roles=${p.roles.map((r) => r.name).join(',')} tasks=${n}`);
     }
+    const sizes = batchSizes(book.rollout.serial, plans.length);
+    if (sizes.length > 1 || book.rollout.maxFailPercentage !== undefined) {
+      const max = book.rollout.maxFailPercentage;
+      console.log(`batches: ${sizes.length} of ${sizes.join(', ')} host(s)${max !== undefined ? `; later batches stop when more than ${max}% of a batch fails` : ''}`);
+    }
     console.log(`valid: ${cli.inventory}, ${cli.playbook} (${plans.length} host${plans.length === 1 ? '' : 's'})`);
     return EXIT.ok;
   }
@@ -191,6 +198,7 @@ async function cmdRun(cli: Cli): Promise<number> {
       info,
       lockTimeoutMs: cli.lockTimeoutS * 1000,
       stopRequested: interrupt.requested,
+      rollout: book.rollout,
     });
   } finally {
     interrupt.dispose();
@@ -200,10 +208,15 @@ async function cmdRun(cli: Cli): Promise<number> {
   console.log(`\n${formatRecap(report)}`);
   if (cli.json) await writePrivateFile(cli.json, JSON.stringify(toJsonReport(report), null, 2) + '\n');
   if (cli.html) await writePrivateFile(cli.html, renderHtmlReport(report, { generatedAt: new Date().toISOString() }));
+  return exitCodeOf(report, interrupt.requested());
+}
+
+/** A run's exit code: interrupted, else any host failed, unreachable or never started, else drift in check mode. */
+export function exitCodeOf(report: RunReport, interrupted: boolean): number {
   const hosts = Object.values(report.hosts);
-  if (interrupt.requested()) return EXIT.interrupted;
-  if (hosts.some((h) => h.failed || h.unreachable)) return EXIT.failed;
-  if (cli.check && hosts.some((h) => h.changed)) return EXIT.drift;
+  if (interrupted) return EXIT.interrupted;
+  if (hosts.some((h) => h.failed || h.unreachable || h.notRun)) return EXIT.failed;
+  if (report.check && hosts.some((h) => h.changed)) return EXIT.drift;
   return EXIT.ok;
 }
 

@@ -76,6 +76,13 @@ export async function loadYaml(file: string, what: string): Promise<LoadedYaml> 
 
 const JSON_TAGS = new Set(['tag:yaml.org,2002:str', 'tag:yaml.org,2002:int', 'tag:yaml.org,2002:float', 'tag:yaml.org,2002:bool', 'tag:yaml.org,2002:null', '!', '!vault']);
 
+/** ":line" of the node at `path` in the file, or "" when it has none. */
+export function lineOf(src: LoadedYaml, path: readonly (string | number)[]): string {
+  const node = src.doc.getIn(path, true);
+  const range = isNode(node) ? node.range : undefined;
+  return range ? `:${src.lines.linePos(range[0]).line}` : '';
+}
+
 /** ajv error → "file:line: a/b/c: message" with the line of the offending node where known. */
 export function formatAjvErrors(src: LoadedYaml, errors: ErrorObject[] | null | undefined, schema?: object): string[] {
   const out = new Set<string>();

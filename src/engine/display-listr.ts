@@ -32,6 +32,10 @@ interface HostView {
   current?: Wrapper;
   /** Why items without a result were not run (set at host-end). */
   notRun: string;
+  /** " [batch 2/3]" in a rolling run, once the host's batch has started. */
+  batch: string;
+  /** The host's title without the batch (its name, then its OS once known). */
+  name: string;
 }
 
 const key = (r: Pick<ItemRef, 'role' | 'item'>) => `${r.role}/${r.item}`;
@@ -44,6 +48,9 @@ function title(t: TaskResult): string {
 export class ListrDisplay implements Display {
   private readonly hosts = new Map<string, HostView>();
   private running: Promise<void> = Promise.resolve();
+  /** What a host of a later batch shows while it waits (rolling runs only). */
+  private waiting = '';
+  private batches = 0;
 
   constructor(
     private readonly renderer: RendererName,
@@ -52,7 +59,7 @@ export class ListrDisplay implements Display {
 
   start(plans: readonly HostPlan[]): void {
     const tasks: ListrTask[] = plans.map((plan) => {
-      const view: HostView = { ready: new Deferred(), end: new Deferred(), items: new Map(), wrappers: new Map(), notRun: 'not run' };
+      const view: HostView = { ready: new Deferred(), end: new Deferred(), items: new Map(), wrappers: new Map(), notRun: 'not run', batch: '', name: plan.name };
       this.hosts.set(plan.name, view);
       plan.roles.forEach((role, ri) => {
         for (let i = 0; i < role.tasks.length + role.handlers.length; i++) view.items.set(key({ role: ri, item: i }), new Deferred());
@@ -62,12 +69,20 @@ export class ListrDisplay implements Display {
         task: async (_c: unknown, w: Wrapper) => {
           view.host = w;
           view.current = w;
+          w.title = view.name + view.batch;
+          if (!view.batch && this.waiting) w.output = this.waiting;
           const facts = await view.ready.promise;
           if (!facts) {
             const r = await view.end.promise;
+            if (r.notRun) {
+              const batch = r.batch !== undefined ? ` [batch ${r.batch}/${this.batches}]` : '';
+              w.skip(`${plan.name}${batch}: not run: ${r.notRun}`);
+              return;
+            }
             throw new Error(`${plan.name}: ${r.unreachable ? 'unreachable: ' : ''}${r.error ?? 'failed'}`);
           }
-          w.title = `${plan.name} (${facts.os.prettyName || facts.os.id})`;
+          view.name = `${plan.name} (${facts.os.prettyName || facts.os.id})`;
+          w.title = view.name + view.batch;
           return w.newListr(
             plan.roles.map((role, ri) => ({
               title: role.name,
@@ -117,7 +132,28 @@ export class ListrDisplay implements Display {
     };
   }
 
+  /** A rolling run's batch starts: its hosts say which batch they are, the later ones wait. */
+  private batchStart(batch: number, batches: number, hosts: readonly string[]): void {
+    this.batches = batches;
+    this.waiting = `waits for a later batch (batch ${batch}/${batches} is running)`;
+    for (const [name, view] of this.hosts) {
+      if (hosts.includes(name)) {
+        view.batch = ` [batch ${batch}/${batches}]`;
+        if (view.host) {
+          view.host.title = view.name + view.batch;
+          view.host.output = '';
+        }
+      } else if (!view.batch && !view.end.settled && view.host) {
+        view.host.output = this.waiting;
+      }
+    }
+  }
+
   event(e: RunEvent): void {
+    if (e.type === 'batch-start') {
+      this.batchStart(e.batch, e.batches, e.hosts);
+      return;
+    }
     const view = this.hosts.get(e.host);
     if (!view) return;
     switch (e.type) {

@@ -21,7 +21,9 @@ export type RunEvent =
   | { type: 'log'; host: string; line: string }
   /** Something about the host as a whole worth showing (a lock wait, a lock taken over, a pending handler). */
   | { type: 'host-note'; host: string; text: string }
-  | { type: 'host-end'; host: string; result: HostResult };
+  | { type: 'host-end'; host: string; result: HostResult }
+  /** A batch of a rolling run (serial) starts: these hosts now, the later batches after it. */
+  | { type: 'batch-start'; batch: number; batches: number; hosts: string[] };
 
 /** Shows a run. Display code never decides anything about the run. */
 export interface Display {

@@ -17,9 +17,14 @@ export function formatRecap(report: RunReport, slowest = 5): string {
   const changedWord = report.check ? 'would-change' : 'changed';
   lines.push(`${report.check ? 'CHECK' : 'PLAY'} RECAP ${'*'.repeat(60)}`);
   for (const [name, r] of Object.entries(report.hosts)) {
+    const batch = r.batch !== undefined && report.batches ? ` batch=${r.batch}/${report.batches}` : '';
+    if (r.notRun) {
+      lines.push(`${pad(name, w)} : not run${batch}: ${r.notRun}`);
+      continue;
+    }
     lines.push(
       `${pad(name, w)} : ok=${pad(String(r.ok), 4)} ${changedWord}=${pad(String(r.changed), 4)} failed=${pad(String(r.failed), 3)} ` +
-        `skipped=${pad(String(r.skipped), 3)} unreachable=${pad(String(r.unreachable), 2)} time=${secs(r.durationMs)} round-trips=${r.roundTrips}`,
+        `skipped=${pad(String(r.skipped), 3)} unreachable=${pad(String(r.unreachable), 2)} time=${secs(r.durationMs)} round-trips=${r.roundTrips}${batch}`,
     );
     if (r.error) lines.push(`${' '.repeat(w)}   ${r.error}`);
     for (const n of r.notes ?? []) lines.push(`${' '.repeat(w)}   note: ${n}`);
@@ -30,6 +35,7 @@ export function formatRecap(report: RunReport, slowest = 5): string {
     lines.push('', 'Slowest tasks:');
     for (const { h, t } of slow) lines.push(`  ${pad(secs(t.durationMs), 8)} ${h} ${t.role} | ${t.name} [${t.status}]`);
   }
+  if (report.stopped) lines.push('', `Later batches not started: ${report.stopped}`);
   lines.push('', `Total: ${secs(report.durationMs)}`);
   return lines.join('\n');
 }
@@ -54,6 +60,8 @@ export function toJsonReport(report: RunReport): object {
   return {
     durationMs: report.durationMs,
     check: report.check,
+    ...(report.batches ? { batches: report.batches } : {}),
+    ...(report.stopped ? { stopped: report.stopped } : {}),
     hosts: Object.fromEntries(
       Object.entries(report.hosts).map(([name, r]) => [
         name,
@@ -67,6 +75,8 @@ export function toJsonReport(report: RunReport): object {
           roundTrips: r.roundTrips,
           ...(r.error ? { error: r.error } : {}),
           ...(r.notes?.length ? { notes: r.notes } : {}),
+          ...(r.batch !== undefined ? { batch: r.batch } : {}),
+          ...(r.notRun ? { notRun: r.notRun } : {}),
           tasks: r.tasks.map((t) => ({
             role: t.role,
             name: t.name,

@@ -1,9 +1,13 @@
 // Runs host plans: up to `forks` host sessions at once, each with its own connection, facts and
-// masker. One host failing or unreachable never stops the others. The display only listens.
+// masker. One host failing or unreachable never stops the others. With a rollout (`serial`),
+// hosts run in batches, each to its end before the next; a batch that fails too much (see
+// batches.ts) or an interrupt leaves the later batches not started, and they are reported so.
+// The display only listens.
+import { splitBatches, stopAfterBatch, type Rollout } from './batches.ts';
 import type { Display } from './events.ts';
 import type { HostPlan } from './plan.ts';
 import type { RunInfo } from './host-state.ts';
-import { runHostSession, type OpenConnection } from './session.ts';
+import { emptyResult, runHostSession, type OpenConnection } from './session.ts';
 import type { HostResult } from './types.ts';
 
 export interface RunOptions {
@@ -17,31 +21,65 @@ export interface RunOptions {
   /** Who runs what: with it each host's run takes the host's lock and writes its audit trail. */
   info?: RunInfo;
   lockTimeoutMs?: number;
+  /** Batches (the playbook's serial / max_fail_percentage); without it, one batch of every host. */
+  rollout?: Rollout;
 }
 
 export interface RunReport {
   durationMs: number;
   check: boolean;
   hosts: Record<string, HostResult>;
+  /** How many batches the hosts were cut into (only when more than one). */
+  batches?: number;
+  /** Why later batches were not started. */
+  stopped?: string;
 }
 
 export async function runPlans(plans: readonly HostPlan[], opts: RunOptions): Promise<RunReport> {
   const started = Date.now();
   const report: RunReport = { durationMs: 0, check: opts.check, hosts: {} };
+  const batches = splitBatches(plans, opts.rollout?.serial ?? []);
+  const batched = batches.length > 1;
+  if (batched) report.batches = batches.length;
   opts.display.start(plans);
-  const queue = [...plans];
-  const worker = async () => {
-    for (let plan = queue.shift(); plan; plan = queue.shift()) {
-      report.hosts[plan.name] = await runHostSession(
-        plan,
-        { check: opts.check, info: opts.info, lockTimeoutMs: opts.lockTimeoutMs },
-        { open: opts.open, emit: (e) => opts.display.event(e), stopRequested: opts.stopRequested },
-      );
-    }
+
+  const runOne = async (plan: HostPlan, batch: number): Promise<HostResult> => {
+    const r = await runHostSession(
+      plan,
+      { check: opts.check, info: opts.info, lockTimeoutMs: opts.lockTimeoutMs },
+      { open: opts.open, emit: (e) => opts.display.event(e), stopRequested: opts.stopRequested },
+    );
+    return batched ? { ...r, batch } : r;
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.forks, plans.length)) }, worker));
+
+  for (const [bi, batch] of batches.entries()) {
+    const n = bi + 1;
+    if (report.stopped === undefined && opts.stopRequested?.()) report.stopped = 'the run was interrupted';
+    if (report.stopped !== undefined) {
+      // Never started: reported with why, so nobody mistakes them for hosts that are in sync.
+      for (const plan of batch) {
+        const r: HostResult = { ...emptyResult(), ...(batched ? { batch: n } : {}), notRun: report.stopped };
+        report.hosts[plan.name] = r;
+        opts.display.event({ type: 'host-end', host: plan.name, result: r });
+      }
+      continue;
+    }
+    if (batched) opts.display.event({ type: 'batch-start', batch: n, batches: batches.length, hosts: batch.map((p) => p.name) });
+    const queue = [...batch];
+    const worker = async () => {
+      for (let plan = queue.shift(); plan; plan = queue.shift()) report.hosts[plan.name] = await runOne(plan, n);
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.forks, batch.length)) }, worker));
+    if (n < batches.length) {
+      const failed = batch.filter((p) => {
+        const r = report.hosts[p.name];
+        return r !== undefined && (r.failed > 0 || r.unreachable > 0);
+      }).length;
+      report.stopped = stopAfterBatch(n, batch.length, failed, opts.rollout?.maxFailPercentage);
+    }
+  }
   await opts.display.finish();
-  // Hosts in inventory order, whatever order they finished in.
+  // Hosts in run order, whatever order they finished in.
   report.hosts = Object.fromEntries(plans.map((p) => [p.name, report.hosts[p.name] as HostResult]));
   report.durationMs = Date.now() - started;
   return report;

@@ -186,5 +186,9 @@ export interface HostResult {
   error?: string;
   /** What the run said about the host as a whole (lock waits, a lock taken over, pending handlers). */
   notes?: string[];
+  /** The batch (1-based) the host ran in, or was to run in, when the run was cut into batches. */
+  batch?: number;
+  /** Set when the host was never started, with why (an earlier batch failed too much, an interrupt). */
+  notRun?: string;
   tasks: TaskResult[];
 }

@@ -2,8 +2,10 @@
 // CLI for a fresh bootstrap of the whole site, five no-op reruns, a drift repair and a check,
 // with the engine's own time and SSH round trips from the JSON report; the floor (plain `ssh`
 // running the same read batch the no-op run sends); start-up (`provision validate`); and
-// validating a 2000-host inventory.
-// Run: npm run bench   (needs what test/setup.sh installs; uses its own VM, removed after)
+// validating a 2000-host inventory; then the fan-out figure (fanout.ts): a no-op docker +
+// networks run on 1 and on 6 fresh test VMs, and their ratio.
+// Run: npm run bench   (needs what test/setup.sh installs; uses its own VMs, removed after)
+//      npm run bench -- fanout   (the fan-out figure only)
 import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -17,6 +19,7 @@ import { buildPlan } from '../../src/engine/plan.ts';
 import { loadRoleLibrary } from '../../src/engine/roles.ts';
 import { batchCmd } from '../../src/remote/batch.ts';
 import { ROOT, startVm, type RunResult, type Vm } from '../e2e/vm.ts';
+import { fanout, printFanout } from './fanout.ts';
 
 const NAME = 'provision-bench';
 
@@ -87,6 +90,17 @@ function validateMany(vm: Vm, n: number): { wallS: number; maxRssMb: number } {
 async function main(): Promise<void> {
   execFileSync('bash', [`${ROOT}/test/setup.sh`], { stdio: ['ignore', 'ignore', 'inherit'] });
   execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  const only = process.argv[2];
+  if (only !== undefined && only !== 'fanout') throw new Error(`usage: npm run bench [-- fanout] (not ${only})`);
+  // One VM at a time: the single-host figures first (their VM removed), then the six of the fan-out.
+  const line = only === 'fanout' ? 'BENCH' : await singleHost();
+  const fan = fanout();
+  printFanout(fan);
+  console.log(`${line} fanout_1_s=${f(fan.oneS)} fanout_6_s=${f(fan.sixS)} fanout_ratio=${f(fan.ratio)}`);
+}
+
+/** The single-host figures, printed; returns the BENCH line they make. */
+async function singleHost(): Promise<string> {
   const vm = startVm(NAME);
   try {
     const samples: Sample[] = [];
@@ -121,9 +135,7 @@ async function main(): Promise<void> {
     console.log(`floor (ssh + sudo bash running the same read batch) s: min ${f(Math.min(...floors))} median ${f(floor)} max ${f(Math.max(...floors))}`);
     console.log(`start-up (provision validate, one host) s: median ${f(median(validates))}`);
     console.log(`validate 2000 hosts: ${f(many.wallS)} s, ${Math.round(many.maxRssMb)} MB max RSS`);
-    console.log(
-      `BENCH fresh_s=${f(fresh.wallS)} noop_median_s=${f(noop)} floor_s=${f(floor)} noop_floor_ratio=${f(noop / floor)} drift_s=${f(drift.wallS)} check_s=${f(checkClean.wallS)} validate_s=${f(median(validates))} validate_2000_s=${f(many.wallS)}`,
-    );
+    return `BENCH fresh_s=${f(fresh.wallS)} noop_median_s=${f(noop)} floor_s=${f(floor)} noop_floor_ratio=${f(noop / floor)} drift_s=${f(drift.wallS)} check_s=${f(checkClean.wallS)} validate_s=${f(median(validates))} validate_2000_s=${f(many.wallS)}`;
   } finally {
     vm.stop();
   }

@@ -281,3 +281,68 @@ describe('cli reports', () => {
     assert.match(page, /<section class="host bad" id="h0" data-host="deadvm" data-state="unreachable">/);
   });
 });
+
+describe('serial and max_fail_percentage in a playbook', () => {
+  /** A playbook (docker host roles) and an inventory of `hosts` hosts on a port nobody listens on. */
+  function setup(book: string, hosts = 4) {
+    const dir = mkdtempSync(join(tmpdir(), 'cli-serial-'));
+    const inv = join(dir, 'hosts.yml');
+    const lines = Array.from({ length: hosts }, (_, i) => `    h${i + 1}:\n      ansible_host: 127.0.0.1\n      ansible_port: 1\n      host_key_checking: "off"`);
+    writeFileSync(inv, `all:\n  hosts:\n${lines.join('\n')}\n`);
+    const pb = join(dir, 'book.yml');
+    writeFileSync(pb, book);
+    return { dir, inv, pb };
+  }
+  const PLAY = '- name: Docker host\n  hosts: all\n  roles: [docker, networks]\n';
+
+  test('validate shows the batches', async () => {
+    const { inv, pb } = setup(`${PLAY}  serial: [1, "50%"]\n  max_fail_percentage: 25\n`);
+    const r = await cli('validate', '-i', inv, '-p', pb);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /^batches: 3 of 1, 2, 1 host\(s\); later batches stop when more than 25% of a batch fails$/m);
+  });
+
+  test('a bad serial → 2 naming file, line and key, before any host is contacted', async () => {
+    const { inv, pb } = setup(`${PLAY}  serial: often\n`);
+    const r = await cli('apply', '-i', inv, '-p', pb);
+    assert.equal(r.code, 2);
+    assert.ok(r.err.includes(`${pb}:4: 0/serial: must be a whole number ≥ 1, a percentage such as "30%" (0-100%), or a non-empty list of those; got "often"`), r.err);
+    assert.doesNotMatch(r.out, /RECAP/);
+  });
+
+  test('a bad item in a serial list is named by its line', async () => {
+    const { inv, pb } = setup(`${PLAY}  serial:\n    - 1\n    - 0\n`);
+    const r = await cli('validate', '-i', inv, '-p', pb);
+    assert.equal(r.code, 2);
+    assert.ok(r.err.includes(`${pb}:6: 0/serial/1: must be a whole number ≥ 1`), r.err);
+  });
+
+  test('max_fail_percentage over 100 → 2 with its line', async () => {
+    const { inv, pb } = setup(`${PLAY}  max_fail_percentage: 150\n`);
+    const r = await cli('validate', '-i', inv, '-p', pb);
+    assert.equal(r.code, 2);
+    assert.ok(r.err.includes(`${pb}:4: 0/max_fail_percentage: must be <= 100`), r.err);
+  });
+
+  test('two plays with different serial → 2 (a run has one set of batches)', async () => {
+    const { inv, pb } = setup(`${PLAY}  serial: 1\n${PLAY}  serial: 2\n`);
+    const r = await cli('validate', '-i', inv, '-p', pb);
+    assert.equal(r.code, 2);
+    assert.ok(r.err.includes(`${pb}:8: 1/serial: differs from 0/serial`), r.err);
+  });
+
+  test('apply: a first batch that cannot be reached stops the rest; they are in the recap and JSON as not run; exit 1', async () => {
+    const { dir, inv, pb } = setup(`${PLAY}  serial: 1\n`, 3);
+    const out = join(dir, 'report.json');
+    const r = await cli('apply', '-i', inv, '-p', pb, '--json', out);
+    assert.equal(r.code, 1);
+    const why = 'every host of batch 1 failed (1 of 1 host failed or unreachable)';
+    assert.match(r.out, /^h1 +: ok=0 .*unreachable=1 .* batch=1\/3$/m);
+    assert.match(r.out, new RegExp(`^h2 +: not run batch=2/3: ${why.replace(/[()]/g, '\\$&')}$`, 'm'));
+    const report = JSON.parse(readFileSync(out, 'utf8')) as { batches: number; stopped: string; hosts: Record<string, { unreachable: number; batch: number; notRun?: string }> };
+    assert.equal(report.batches, 3);
+    assert.equal(report.stopped, why);
+    assert.equal(report.hosts.h1?.unreachable, 1);
+    assert.deepEqual([report.hosts.h2?.notRun, report.hosts.h3?.notRun, report.hosts.h3?.batch], [why, why, 3]);
+  });
+});

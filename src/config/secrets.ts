@@ -27,7 +27,7 @@ export function lookupSecret(src: SecretSource, name: string, env: NodeJS.Proces
 /** Resolves the secrets each (role, hosts) needs; collects every problem before failing. */
 export function resolveSecrets(
   src: SecretSource,
-  needs: { name: string; role: string; hosts: string[] }[],
+  needs: { name: string; role: string; hosts: string[]; key?: string }[],
   env: NodeJS.ProcessEnv = process.env,
 ): Record<string, string> {
   const values: Record<string, string> = {};
@@ -35,7 +35,7 @@ export function resolveSecrets(
   for (const n of needs) {
     const v = lookupSecret(src, n.name, env);
     if (v === undefined) {
-      problems.push(`${src.file}: missing secret ${n.name} (needed by role ${n.role} on ${n.hosts.join(', ')}); set it there or in the environment`);
+      problems.push(`${src.file}: missing secret ${n.name} (${n.key ? `named by ${n.key}, ` : ''}needed by role ${n.role} on ${n.hosts.join(', ')}); set it there or in the environment`);
     } else if (v.length < MIN_SECRET_LENGTH) {
       problems.push(`${src.file}: secret ${n.name} is shorter than ${MIN_SECRET_LENGTH} characters: too weak, and too short to mask in logs`);
     } else values[n.name] = v;

@@ -59,9 +59,11 @@ export interface PullOptions {
   backoffMs: number;
   /** How often the host is asked how the pulls are doing. */
   pollMs: number;
+  /** A pull still running after this long is given up (its process keeps going on the host). */
+  maxWaitMs: number;
 }
 
-export const DEFAULT_PULL: PullOptions = { attempts: 4, backoffMs: 2000, pollMs: 1000 };
+export const DEFAULT_PULL: PullOptions = { attempts: 4, backoffMs: 2000, pollMs: 1000, maxWaitMs: 30 * 60_000 };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -75,7 +77,7 @@ async function startPulls(ctx: TaskContext, names: string[]): Promise<string> {
   const r = await ctx.run(sh`d=$(mktemp -d /tmp/provision-pull.XXXXXXXX)
 i=0
 for img in ${names}; do
-  ( docker pull "$img" >"$d/$i.log" 2>&1; echo $? >"$d/$i.rc.tmp"; mv "$d/$i.rc.tmp" "$d/$i.rc" ) </dev/null >/dev/null 2>&1 &
+  ( rc=0; docker pull "$img" >"$d/$i.log" 2>&1 || rc=$?; echo "$rc" >"$d/$i.rc.tmp"; mv "$d/$i.rc.tmp" "$d/$i.rc" ) </dev/null >/dev/null 2>&1 &
   i=$((i+1))
 done
 echo "$d"`);
@@ -107,8 +109,10 @@ done`);
 /** Pulls `refs` (all at once), showing layer progress; returns per image the failure, if any. */
 async function pullRound(ctx: TaskContext, refs: ImageRef[], opts: PullOptions): Promise<Map<ImageRef, string | undefined>> {
   const dir = await startPulls(ctx, refs.map(pullName));
+  const deadline = Date.now() + opts.maxWaitMs;
   try {
     for (;;) {
+      if (Date.now() > deadline) throw new Error(`pulls still running after ${opts.maxWaitMs / 60_000} min: ${refs.map((r) => r.text).join(', ')}`);
       await sleep(opts.pollMs);
       const outcomes = await pollPulls(ctx, dir, refs.length);
       const shown = refs.map((ref, i) => {

@@ -25,6 +25,6 @@ export default defineRole<IbapiVars>({
     const [env] = buildAll(() => renderDotenv(ibapiEnv({ domain: vars.domain, images: vars.images, postgres: { user: vars.postgres_user, password, db: vars.postgres_db } })));
     // PostgreSQL's entrypoint reads POSTGRES_PASSWORD_FILE as root, before it drops to uid 999.
     const generated = { 'secrets/postgres_password': { content: password, mode: '0600', owner: 'root', group: 'root', secret: true } };
-    return stackTasks({ project: 'ibapi-trading', filesDir: files, hostDir: `${vars.stacks_dir}/ibapi-trading`, replaceContainers: vars.replace_containers, generated, env });
+    return stackTasks({ project: 'ibapi-trading', filesDir: files, hostDir: `${vars.stacks_dir}/ibapi-trading`, replaceContainers: vars.replace_containers, registries: vars.registries, generated, env });
   },
 });

@@ -80,6 +80,6 @@ export default defineRole<InfraVars>({
     const [dotenv, gen] = buildAll(() => env(vars, password), () => generated(vars));
     // Grafana reads its admin password from this file (GF_SECURITY_ADMIN_PASSWORD__FILE); it runs as uid 472.
     const secretFiles = { 'secrets/grafana_admin_password': { content: password, mode: '0600', owner: '472', group: 'root', secret: true } };
-    return stackTasks({ project: 'infra', filesDir: files, hostDir: `${vars.stacks_dir}/infra`, replaceContainers: vars.replace_containers, generated: { ...gen, ...secretFiles }, env: dotenv });
+    return stackTasks({ project: 'infra', filesDir: files, hostDir: `${vars.stacks_dir}/infra`, replaceContainers: vars.replace_containers, registries: vars.registries, generated: { ...gen, ...secretFiles }, env: dotenv });
   },
 });

@@ -12,6 +12,6 @@ export default defineRole<StackVars>({
   varsSchema: STACK_VARS_SCHEMA,
   tasks: ({ vars, files }) => {
     const [env] = buildAll(() => renderDotenv(shioajiEnv({ domain: vars.domain, images: vars.images })));
-    return stackTasks({ project: 'shioajipy', filesDir: files, hostDir: `${vars.stacks_dir}/shioajipy`, replaceContainers: vars.replace_containers, env });
+    return stackTasks({ project: 'shioajipy', filesDir: files, hostDir: `${vars.stacks_dir}/shioajipy`, replaceContainers: vars.replace_containers, registries: vars.registries, env });
   },
 });

@@ -39,7 +39,7 @@ export function lookupSecret(src: SecretSource, name: string, env: NodeJS.Proces
 /** Resolves the secrets each (role, hosts) needs; collects every problem before failing. */
 export function resolveSecrets(
   src: SecretSource,
-  needs: { name: string; role: string; hosts: string[] }[],
+  needs: { name: string; role: string; hosts: string[]; key?: string }[],
   env: NodeJS.ProcessEnv = process.env,
 ): Record<string, string> {
   const values: Record<string, string> = {};
@@ -47,7 +47,7 @@ export function resolveSecrets(
   for (const n of needs) {
     const v = lookupSecret(src, n.name, env);
     if (v === undefined) {
-      problems.push(`${src.file}: missing secret ${n.name} (needed by role ${n.role} on ${n.hosts.join(', ')}); set it there or in the environment`);
+      problems.push(`${src.file}: missing secret ${n.name} (${n.key ? `named by ${n.key}, ` : ''}needed by role ${n.role} on ${n.hosts.join(', ')}); set it there or in the environment`);
     } else if (/[\r\n\0]/.test(v)) {
       problems.push(`${src.file}: secret ${n.name} holds a line break or NUL byte: no container environment or .env can carry it; generate one without`);
     } else if (v.length < MIN_SECRET_LENGTH) {

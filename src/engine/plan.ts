@@ -71,7 +71,7 @@ export function buildPlan(inv: Inventory, book: Playbook, lib: RoleLibrary, secr
   }
 
   const pending: Pending[] = [];
-  const secretNeeds = new Map<string, { name: string; role: string; hosts: string[] }>();
+  const secretNeeds = new Map<string, { name: string; role: string; hosts: string[]; key?: string }>();
   book.plays.forEach((play, pi) => {
     const sel = selectHosts(play.hosts, inv);
     if (sel.hosts.length === 0) problems.add(`${book.file}: ${pi}/hosts: "${play.hosts}" matches no host in ${inv.file}`);
@@ -86,8 +86,9 @@ export function buildPlan(inv: Inventory, book: Playbook, lib: RoleLibrary, secr
         if (!host) continue;
         const vars = deepMerge(role.defaults, roleVarsOf(host), play.vars, ref.vars);
         const names = role.module.secrets?.(vars) ?? [];
+        const keys = role.module.secretKeys?.(vars) ?? {};
         for (const name of names) {
-          const need = secretNeeds.get(name) ?? { name, role: ref.role, hosts: [] };
+          const need = secretNeeds.get(name) ?? { name, role: ref.role, hosts: [], key: keys[name] };
           if (!need.hosts.includes(h)) need.hosts.push(h);
           secretNeeds.set(name, need);
         }
@@ -115,7 +116,7 @@ export function buildPlan(inv: Inventory, book: Playbook, lib: RoleLibrary, secr
     if (Object.keys(mine).length < p.names.length) continue; // reported as missing above
     let tasks: Task[];
     try {
-      tasks = p.role.module.tasks({ vars: p.vars, secrets: mine, files: p.role.filesDir, host: p.host });
+      tasks = p.role.module.tasks({ vars: p.vars, secrets: mine, files: p.role.filesDir, host: p.host, inventoryDir: inv.dir });
     } catch (e) {
       const msgs = e instanceof VarsError ? e.problems : [(e as Error).message];
       for (const m of msgs) problems.add(`${inv.file}: role ${p.role.module.name}: ${m}`, p.host);

@@ -112,6 +112,8 @@ export interface RoleInput<V extends Vars> {
   files: string;
   /** Inventory name of the host. */
   host: string;
+  /** Directory of the inventory file: paths the inventory gives (a registry's ca_file) are relative to it. */
+  inventoryDir: string;
 }
 
 // Method syntax on purpose: a role typed with its own vars is still a RoleModule<Vars>.
@@ -124,6 +126,8 @@ export interface RoleModule<V extends Vars = Vars> {
   defaults?: Vars;
   /** Secret names this role needs (from .env or the environment). */
   secrets?(vars: V): string[];
+  /** For secrets named by a variable: the inventory key that names each (e.g. registries[0].password_secret), for messages. */
+  secretKeys?(vars: V): Record<string, string>;
   /** Values from the variables that must be masked like secrets (webhook URLs, SMTP passwords). */
   sensitive?(vars: V): string[];
   /** The ordered tasks for one host. Throws VarsError naming the inventory keys that are wrong. */

@@ -12,6 +12,8 @@ export interface ServiceModel {
   /** Signal that makes the program reread its config (x-provision-reload), else restart. */
   reload?: string;
   profiles: string[];
+  /** The `image:` as written (usually ${X_IMAGE:?…}, filled from the project's .env). */
+  image?: string;
 }
 
 export interface ComposeModel {
@@ -20,6 +22,7 @@ export interface ComposeModel {
 }
 
 type RawService = {
+  image?: string;
   container_name?: string;
   networks?: string[] | Record<string, unknown>;
   volumes?: (string | { type?: string; source?: string })[];
@@ -66,6 +69,7 @@ export function composeModel(text: string, project: string): ComposeModel {
       binds,
       reload: s['x-provision-reload'],
       profiles: s.profiles ?? [],
+      image: s.image,
     });
   }
   return { project, services };

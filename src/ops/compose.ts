@@ -242,10 +242,10 @@ export function composeTask(p: ComposeProject, tags?: string[]): Task {
       }
       const touched = [...new Set(i.actions.flatMap((a) => (a.kind === 'remove' || a.kind === 'reconnect' ? [] : [a.service])))];
       if (touched.length === i.wanted.length) {
-        await ctx.$`cd ${p.dir} && docker compose -p ${p.project} up -d --remove-orphans --quiet-pull`;
+        await ctx.$`cd ${p.dir} && docker compose -p ${p.project} up -d --remove-orphans --pull never`;
       } else if (touched.length) {
         // Only what drifted: a project-wide `up` would also restart the dependents of a recreated service.
-        await ctx.$`cd ${p.dir} && docker compose -p ${p.project} up -d --quiet-pull ${touched}`;
+        await ctx.$`cd ${p.dir} && docker compose -p ${p.project} up -d --pull never ${touched}`;
       }
       for (const r of i.reloads) {
         if (r.signal) await ctx.$`docker kill --signal ${r.signal} ${r.container}`;

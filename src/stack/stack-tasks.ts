@@ -10,6 +10,9 @@ import { composeTask, StackChanges } from '../ops/compose.ts';
 import { directoriesTask, fileTask, probePathsRead } from '../ops/file.ts';
 import { manifestTask, pruneTask } from '../ops/manifest.ts';
 import { memoByValue } from './memo.ts';
+import { parse as parseDotenv } from 'dotenv';
+import { pullTask } from '../ops/image-pull.ts';
+import type { RegistryEntry } from '../ops/registry-login.ts';
 
 /** A generated file that needs other than 0644 root:root (e.g. readable only by the container's uid). */
 export interface GeneratedFile {
@@ -33,7 +36,26 @@ export interface StackSpec {
   env: string;
   /** Containers not made by this tool that may be removed to make way (inventory: replace_containers). */
   replaceContainers?: readonly string[];
+  /** The host's registries entries (named in pull errors). */
+  registries?: readonly RegistryEntry[];
   tags?: string[];
+}
+
+/**
+ * The images the project's active services run: each service's `image:` with its .env variable
+ * filled in, for the services whose profiles COMPOSE_PROFILES selects (or that have none).
+ */
+export function projectImages(model: ComposeModel, envText: string): string[] {
+  const env = parseDotenv(envText);
+  const profiles = new Set((env.COMPOSE_PROFILES ?? '').split(',').map((p) => p.trim()).filter(Boolean));
+  const out: string[] = [];
+  for (const s of model.services.values()) {
+    if (s.profiles.length && !s.profiles.some((p) => profiles.has(p))) continue;
+    if (!s.image) continue;
+    const image = s.image.replace(/\$\{(\w+)(?::?[-?][^}]*)?\}/g, (_m, name: string) => env[name] ?? '');
+    if (image && !out.includes(image)) out.push(image);
+  }
+  return out;
 }
 
 /** Every file below `dir`, as posix paths relative to it (README.md and dotfiles skipped). */
@@ -94,7 +116,10 @@ export function stackTasks(spec: StackSpec): Task[] {
   const probe = probeOf([...[...dirs].sort(), ...[...files.keys()].map((rel) => posix.join(spec.hostDir, rel)), envPath]);
   const changes = new StackChanges();
   const tags = spec.tags;
+  const model = () => modelOf(compose, spec.project);
   return [
+    // First: a pull that fails leaves the deployed project as it was.
+    pullTask(spec.project, () => projectImages(model(), spec.env), spec.registries ?? [], tags),
     directoriesTask(`${spec.project}: directories`, [...dirs].sort().map((path) => ({ path, mode: '0755', owner: 'root', group: 'root' })), tags, probe),
     ...[...files].map(([rel, f]) =>
       fileTask(

@@ -1,5 +1,6 @@
 // Variables every stack role reads, declared once: their schema and their defaults.
 import { APP_IMAGE_KEYS, DEFAULT_IMAGES, type ImageOverrides } from './images.ts';
+import { REGISTRIES_SCHEMA, type RegistryEntry } from '../ops/registry-login.ts';
 
 export interface StackVars extends Record<string, unknown> {
   /** Where each compose project lands: <stacks_dir>/<project>. */
@@ -10,6 +11,8 @@ export interface StackVars extends Record<string, unknown> {
   images: ImageOverrides;
   /** Containers of the user's that hold one of our container names and may be replaced. */
   replace_containers: string[];
+  /** Registries logged in to by the images role; named in pull errors (which entry to check). */
+  registries: RegistryEntry[];
 }
 
 export const STACK_VARS_SCHEMA: Record<string, object> = {
@@ -25,6 +28,7 @@ export const STACK_VARS_SCHEMA: Record<string, object> = {
     properties: Object.fromEntries([...Object.keys(DEFAULT_IMAGES), ...APP_IMAGE_KEYS].map((k) => [k, { type: 'string', minLength: 1 }])),
   },
   replace_containers: { type: 'array', items: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$' } },
+  registries: REGISTRIES_SCHEMA,
 };
 
 export const STACK_DEFAULTS: StackVars = {
@@ -34,4 +38,5 @@ export const STACK_DEFAULTS: StackVars = {
   images: {},
   // Never remove a container this tool did not create, unless it is named here.
   replace_containers: [],
+  registries: [],
 };

@@ -18,7 +18,7 @@ test('the example role of docs/architecture.md loads and builds its tasks', asyn
   const file = join(mkdtempSync(join(tmpdir(), 'doc-role-')), 'index.ts');
   writeFileSync(file, code.replaceAll("'../../src/", `'${pathToFileURL(join(ROOT, 'src')).href}/`));
   const mod = (await import(pathToFileURL(file).href)) as { default: RoleModule };
-  const tasks = mod.default.tasks({ vars: { motd: 'hello', motd_tools: ['htop'] }, secrets: {}, files: '/nowhere', host: 'vm1' });
+  const tasks = mod.default.tasks({ vars: { motd: 'hello', motd_tools: ['htop'] }, secrets: {}, files: '/nowhere', host: 'vm1', inventoryDir: '/nowhere' });
   assert.deepEqual(tasks.map((t) => t.name), ['login tools', 'file /etc/motd']);
-  assert.throws(() => mod.default.tasks({ vars: { motd: 'a\0b', motd_tools: [] }, secrets: {}, files: '/nowhere', host: 'vm1' }), /motd: must not contain a NUL byte/);
+  assert.throws(() => mod.default.tasks({ vars: { motd: 'a\0b', motd_tools: [] }, secrets: {}, files: '/nowhere', host: 'vm1', inventoryDir: '/nowhere' }), /motd: must not contain a NUL byte/);
 });

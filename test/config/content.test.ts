@@ -37,6 +37,9 @@ describe('Loki 3.x', () => {
     assert.equal(loki.compactor.delete_request_store, 'filesystem');
     assert.match(loki.compactor.working_directory, /^\/loki\//);
     assert.equal(loki.limits_config.retention_period, '720h');
+    // Loki 3 ignores query_range.results_cache unless cache_results is set.
+    assert.equal(loki.query_range.cache_results, true);
+    assert.equal(loki.query_range.results_cache.cache.embedded_cache.enabled, true);
   });
 });
 

@@ -37,6 +37,9 @@ describe('Loki 3.x', () => {
     assert.equal(loki.compactor.delete_request_store, 'filesystem');
     assert.match(loki.compactor.working_directory, /^\/loki\//);
     assert.equal(loki.limits_config.retention_period, '720h');
+    // Loki 3 ignores query_range.results_cache unless cache_results is set.
+    assert.equal(loki.query_range.cache_results, true);
+    assert.equal(loki.query_range.results_cache.cache.embedded_cache.enabled, true);
   });
 });
 
@@ -96,6 +99,8 @@ describe('Promtail', () => {
   it('pushes to Loki and keeps positions in the named volume', () => {
     assert.deepEqual(promtail.clients, [{ url: 'http://loki:3100/loki/api/v1/push' }]);
     assert.equal(promtail.positions.filename, '/var/lib/promtail/positions.yaml');
+    // A first start's backlog waits (never drops) instead of hitting Loki's ingestion limit.
+    assert.deepEqual(promtail.limits_config, { readline_rate_enabled: true, readline_rate: 2000, readline_burst: 4000, readline_rate_drop: false });
   });
 
   it('docker_sd relabeling yields job, container, compose_project, compose_service, stream', () => {

@@ -106,7 +106,7 @@ describe('cli main', () => {
   test('validate with the docker host playbook → 0 and the exact plan line', async () => {
     const r = await cli('validate', '-i', INV, '-p', BOOK);
     assert.equal(r.code, 0, r.err);
-    assert.equal(r.out, `devvm: deploy@127.0.0.1:1 roles=docker,networks tasks=10\nvalid: ${INV}, ${BOOK} (1 host)`);
+    assert.equal(r.out, `devvm: deploy@127.0.0.1:1 roles=docker,networks tasks=11\nvalid: ${INV}, ${BOOK} (1 host)`);
   });
 
   test('validate opens no connection (a listening server sees none)', async () => {
@@ -179,7 +179,7 @@ describe('cli main', () => {
   test('--skip-tags with a role name drops its tasks', async () => {
     const r = await cli('validate', '-i', INV, '-p', BOOK, '--skip-tags', 'networks');
     assert.equal(r.code, 0, r.err);
-    assert.match(r.out, /^devvm: .* tasks=9$/m);
+    assert.match(r.out, /^devvm: .* tasks=10$/m);
   });
 
   test('--limit matching nothing → 2', async () => {

@@ -15,6 +15,8 @@ describe('dockerInstallPlan', () => {
       source: 'official',
       packages: OFFICIAL,
       repo: {
+        url: 'https://download.docker.com/linux/ubuntu',
+        suite: 'jammy',
         keyUrl: 'https://download.docker.com/linux/ubuntu/gpg',
         keyPath: '/etc/apt/keyrings/docker.asc',
         listPath: '/etc/apt/sources.list.d/docker.list',
@@ -69,5 +71,29 @@ describe('dockerInstallPlan', () => {
   test('too old ubuntu and debian are unsupported', () => {
     assert.throws(() => dockerInstallPlan(facts('ubuntu', '20.04', 'focal'), 'official'), /unsupported OS/);
     assert.throws(() => dockerInstallPlan(facts('debian', '11', 'bullseye'), 'official'), /unsupported OS/);
+  });
+
+  test('a mirror: repository and key URL from the inventory, in the sources entry', () => {
+    const p = dockerInstallPlan(facts('debian', '13', 'trixie', 'arm64'), 'official', { official_repo: 'http://mirror.lan:8080/docker/linux/debian/', official_key_url: 'http://mirror.lan:8080/docker.asc' });
+    assert.equal(p.repo?.url, 'http://mirror.lan:8080/docker/linux/debian');
+    assert.equal(p.repo?.keyUrl, 'http://mirror.lan:8080/docker.asc');
+    assert.equal(p.repo?.listContent, 'deb [arch=arm64 signed-by=/etc/apt/keyrings/docker.asc] http://mirror.lan:8080/docker/linux/debian trixie stable\n');
+  });
+
+  test('a mirror without a key URL: the key is <repo>/gpg, as on download.docker.com', () => {
+    const p = dockerInstallPlan(facts('ubuntu', '24.04', 'noble'), 'auto', { official_repo: 'https://m.example/linux/ubuntu' });
+    assert.equal(p.repo?.keyUrl, 'https://m.example/linux/ubuntu/gpg');
+  });
+
+  test('"{os}" in the options is the OS id, so one group serves Ubuntu and Debian hosts', () => {
+    const opts = { official_repo: 'https://m.example/linux/{os}', official_key_url: 'https://m.example/keys/{os}.asc' };
+    const u = dockerInstallPlan(facts('ubuntu', '24.04', 'noble'), 'official', opts);
+    const d = dockerInstallPlan(facts('debian', '12', 'bookworm'), 'official', opts);
+    assert.deepEqual([u.repo?.url, u.repo?.keyUrl], ['https://m.example/linux/ubuntu', 'https://m.example/keys/ubuntu.asc']);
+    assert.deepEqual([d.repo?.url, d.repo?.keyUrl], ['https://m.example/linux/debian', 'https://m.example/keys/debian.asc']);
+  });
+
+  test('official without a codename in os-release → a clear error', () => {
+    assert.throws(() => dockerInstallPlan(facts('debian', '13', ''), 'official'), /VERSION_CODENAME/);
   });
 });

@@ -22,6 +22,8 @@ export interface Inventory extends HostIndex {
   file: string;
   dir: string;
   byName: Map<string, InventoryHost>;
+  /** Each group's hosts in the order the group lists them (a swarm's leader is its first manager). */
+  listed: Map<string, string[]>;
 }
 
 type GroupNode = { hosts?: Record<string, Vars | null> | null; vars?: Vars | null; children?: Record<string, GroupNode | null> | null } | null;
@@ -82,7 +84,7 @@ export async function loadInventory(file: string, roleVars: Record<string, objec
   if (byName.size === 0) throw new ConfigError(`${file}: the inventory has no hosts`);
   const index = new Map([...groups].map(([g, m]) => [g, [...byName.keys()].filter((h) => m.has(h))]));
   index.set('all', [...byName.keys()]);
-  return { file, dir: dirname(resolve(file)), byName, hosts: [...byName.keys()], groups: index };
+  return { file, dir: dirname(resolve(file)), byName, hosts: [...byName.keys()], groups: index, listed: new Map([...groups].map(([g, m]) => [g, [...m]])) };
 }
 
 /** Connection settings for a host; ansible_* keys and native keys are both read. */

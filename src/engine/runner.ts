@@ -3,6 +3,7 @@
 import type { Display } from './events.ts';
 import type { HostPlan } from './plan.ts';
 import type { RunInfo } from './host-state.ts';
+import { Rendezvous } from './rendezvous.ts';
 import { runHostSession, type OpenConnection } from './session.ts';
 import type { HostResult } from './types.ts';
 
@@ -29,13 +30,16 @@ export async function runPlans(plans: readonly HostPlan[], opts: RunOptions): Pr
   const started = Date.now();
   const report: RunReport = { durationMs: 0, check: opts.check, hosts: {} };
   opts.display.start(plans);
-  const queue = [...plans];
+  // Hosts others wait for start first (stable: inventory order otherwise), so a waiting host
+  // never holds the fork slot the host it waits for needs.
+  const queue = [...plans].sort((a, b) => Number(b.startFirst ?? false) - Number(a.startFirst ?? false));
+  const board = new Rendezvous(plans.map((p) => p.name));
   const worker = async () => {
     for (let plan = queue.shift(); plan; plan = queue.shift()) {
       report.hosts[plan.name] = await runHostSession(
         plan,
         { check: opts.check, info: opts.info, lockTimeoutMs: opts.lockTimeoutMs },
-        { open: opts.open, emit: (e) => opts.display.event(e), stopRequested: opts.stopRequested },
+        { open: opts.open, emit: (e) => opts.display.event(e), stopRequested: opts.stopRequested, board },
       );
     }
   };

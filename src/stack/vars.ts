@@ -1,7 +1,8 @@
 // Variables every stack role reads, declared once: their schema and their defaults.
 import type { ImageOverrides } from './images.ts';
+import { DEPLOY_DEFAULTS, DEPLOY_SCHEMA, type DeployVars } from '../swarm/vars.ts';
 
-export interface StackVars extends Record<string, unknown> {
+export interface StackVars extends DeployVars {
   /** Where each compose project lands: <stacks_dir>/<project>. */
   stacks_dir: string;
   /** UIs are served by Traefik at <name>.<domain>. */
@@ -13,6 +14,7 @@ export interface StackVars extends Record<string, unknown> {
 }
 
 export const STACK_VARS_SCHEMA: Record<string, object> = {
+  ...DEPLOY_SCHEMA,
   stacks_dir: { type: 'string', pattern: '^/' },
   domain: { type: 'string', minLength: 1 },
   images: { type: 'object', additionalProperties: { type: 'string', minLength: 1 } },
@@ -20,6 +22,7 @@ export const STACK_VARS_SCHEMA: Record<string, object> = {
 };
 
 export const STACK_DEFAULTS: StackVars = {
+  ...DEPLOY_DEFAULTS,
   stacks_dir: '/opt/stacks',
   // "localhost" works in a browser on the VM itself.
   domain: 'localhost',

@@ -92,7 +92,7 @@ describe('cli main', () => {
     try {
       const r = await cli('validate', '-i', INV, '-p', SITE);
       assert.equal(r.code, 0, r.err);
-      assert.match(r.out, /^devvm: deploy@127\.0\.0\.1:1 roles=docker,networks,\S+ tasks=\d+$/m);
+      assert.match(r.out, /^devvm: deploy@127\.0\.0\.1:1 roles=docker,swarm,networks,\S+ tasks=\d+$/m);
       assert.ok(r.out.endsWith(`valid: ${INV}, ${SITE} (1 host)`), r.out);
       assert.equal(r.err, '');
     } finally {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { channel, Rendezvous } from '../../src/engine/rendezvous.ts';
 import { VarsError } from '../../src/engine/types.ts';
-import { joinBody, parseApiAnswer, parseNodes, parseRouteSource, parseSwarmInfo, planNodes, strangers, type MemberInfo } from '../../src/ops/swarm.ts';
+import { joinBody, parseApiAnswer, parseNodes, parseRouteSource, parseSwarmInfo, planNodes, strangers, type MemberInfo, type SwarmNode } from '../../src/ops/swarm.ts';
 import { parseAttachable } from '../../src/ops/swarm-network.ts';
 import { refuseSwarm, swarmTopology } from '../../src/swarm/vars.ts';
 
@@ -57,7 +57,7 @@ describe('swarm parsing', () => {
 });
 
 describe('swarm nodes plan', () => {
-  const nodes = [
+  const nodes: SwarmNode[] = [
     { id: 'n1', hostname: 'vm1', role: 'manager', state: 'ready', labels: { stores: 'true' } },
     { id: 'n2', hostname: 'vm2', role: 'worker', state: 'ready', labels: {} },
     { id: 'n9', hostname: 'old', role: 'worker', state: 'down', labels: {} },

@@ -82,7 +82,8 @@ export function parseNodes(stdout: string): SwarmNode[] {
     const spec = obj(n.Spec, `node[${i}].Spec`);
     return {
       id: str(n, 'ID', `node[${i}]`),
-      hostname: str(obj(n.Description, `node[${i}].Description`), 'Hostname', `node[${i}].Description`),
+      // A node that joined a moment ago has not described itself yet.
+      hostname: typeof n.Description === 'object' && n.Description !== null && 'Hostname' in n.Description && typeof n.Description.Hostname === 'string' ? n.Description.Hostname : '',
       role: str(spec, 'Role', `node[${i}].Spec`),
       state: str(obj(n.Status, `node[${i}].Status`), 'State', `node[${i}].Status`),
       labels: strMap(spec.Labels, `node[${i}].Spec.Labels`),
@@ -269,7 +270,8 @@ export function swarmNodesTask(topo: SwarmTopology, ownLabels: Record<string, st
     name: 'swarm nodes (labels, roles)',
     tags: ['swarm'],
     reads: { info: swarmInfoRead, nodes: nodesRead },
-    check: async (ctx, { info, nodes }) => {
+    check: async (ctx, { info, nodes: listed }) => {
+      let nodes = listed;
       const members = new Map<string, MemberInfo>([[ctx.host, { nodeId: info.state === 'active' ? info.nodeId : undefined, hostname: ctx.facts.hostname, labels: ownLabels, role: 'manager' }]]);
       const unheard: string[] = [];
       for (const h of others) {
@@ -279,6 +281,10 @@ export function swarmNodesTask(topo: SwarmTopology, ownLabels: Record<string, st
           unheard.push(h);
           ctx.note(`swarm: labels and role of ${h} not checked: ${d.why}`);
         }
+      }
+      // The prefetched list predates the joins this run waited for: read it again if it must.
+      if (info.state === 'active' && [...members.values()].some((m) => m.nodeId && !nodes.some((n) => n.id === m.nodeId))) {
+        nodes = nodesRead.parse(await ctx.run(nodesRead.cmd));
       }
       // Nodes of hosts not heard from are matched by inventory name = hostname, the usual case.
       for (const n of strangers(nodes, members, unheard)) {

@@ -5,6 +5,7 @@
 // network refused with an explanation until removed).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
@@ -33,6 +34,12 @@ function swarmInventory(file: string, managers: Vm[], workers: Vm[], labels: Rec
   const out = join(all[0]!.dir, file);
   writeFileSync(out, stringify(inv));
   return out;
+}
+
+/** A small local image, loaded onto a VM (the test VMs cannot pull). */
+function loadImage(vm: Vm, image: string): void {
+  const ssh = `ssh -q -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -i ${vm.key} -p ${vm.port} deploy@127.0.0.1`;
+  execFileSync('bash', ['-c', `docker save ${image} | ${ssh} docker load`], { stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
 function ok(r: RunResult): void {
@@ -94,6 +101,18 @@ describe('swarm mode on three fresh VMs', { timeout: 15 * 60_000 }, () => {
     for (const vm of vms) assert.deepEqual(changedTasks(r, vm.name), [], vm.name);
     const c = await runCli(['check', ...PLAYBOOK], inv);
     assert.equal(c.code, 0, `${c.stdout}\n${c.stderr}`);
+  });
+
+  it('the overlay network spans nodes: a container on a worker finds one on the leader by name', async () => {
+    const image = 'provision-test/base:trixie';
+    loadImage(vms[0]!, image);
+    loadImage(vms[1]!, image);
+    await vms[0]!.sh(`docker run -d --name swarm-probe --network infra-network ${image} sleep 300`);
+    const ip = (await vms[0]!.sh(`docker inspect --format '{{(index .NetworkSettings.Networks "infra-network").IPAddress}}' swarm-probe`)).stdout.trim();
+    assert.match(ip, /^\d+\.\d+\.\d+\.\d+$/);
+    const seen = await vms[1]!.sh(`docker run --rm --network infra-network ${image} getent hosts swarm-probe`);
+    assert.equal(seen.stdout.trim().split(/\s+/)[0], ip);
+    await vms[0]!.sh('docker rm -f swarm-probe');
   });
 
   it('a node the inventory does not name is reported and left in the swarm', async () => {

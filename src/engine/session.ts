@@ -99,7 +99,8 @@ export async function runHostSession(plan: HostPlan, opts: SessionOptions, deps:
   const board = deps.board ?? new Rendezvous([host]);
   board.hostStarted(host);
   const finish = (conn?: Connection): HostResult => {
-    board.hostEnded(host, result.error);
+    const failedTask = result.tasks.find((t) => t.status === 'failed');
+    board.hostEnded(host, result.error ?? (failedTask ? `${failedTask.role} | ${failedTask.name} failed: ${failedTask.reason ?? ''}` : undefined));
     if (conn) {
       result.roundTrips = conn.roundTrips;
       conn.close();

@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { channel, Rendezvous } from '../../src/engine/rendezvous.ts';
-import { VarsError } from '../../src/engine/types.ts';
+import { VarsError, type Task } from '../../src/engine/types.ts';
+import { RecordingDisplay } from '../../src/engine/events.ts';
+import type { HostPlan } from '../../src/engine/plan.ts';
+import { runPlans } from '../../src/engine/runner.ts';
+import { defineTask, inSync } from '../../src/engine/task.ts';
+import { FakeConnection } from '../fakes/fake-connection.ts';
 import { joinBody, parseApiAnswer, parseNodes, parseRouteSource, parseSwarmInfo, planNodes, strangers, type MemberInfo, type SwarmNode } from '../../src/ops/swarm.ts';
 import { parseAttachable } from '../../src/ops/swarm-network.ts';
 import { refuseSwarm, swarmTopology } from '../../src/swarm/vars.ts';
@@ -98,5 +103,53 @@ describe('swarm topology', () => {
   test('stacks on a swarm are refused as not yet supported', () => {
     assert.throws(() => refuseSwarm({ deploy: 'swarm' }, 'the infra stack'), (e) => e instanceof VarsError && /the infra stack on a swarm is not yet supported/.test(e.message));
     assert.doesNotThrow(() => refuseSwarm({ deploy: 'compose' }, 'the infra stack'));
+  });
+});
+
+describe('runPlans with hosts that wait for each other', () => {
+  const MSG = channel<string>('msg');
+  const plan = (name: string, tasks: Task[], startFirst = false): HostPlan => ({
+    name,
+    connection: { name, address: '127.0.0.1', port: 22, user: 'deploy', become: true },
+    roles: [{ name: 'r', tasks, handlers: [] }],
+    secrets: [],
+    ...(startFirst ? { startFirst } : {}),
+  });
+  const publisher = (fail: boolean) =>
+    defineTask({
+      name: 'publish',
+      check: (ctx) => {
+        if (fail) throw new Error('init failed');
+        ctx.shared.publish(MSG, `from ${ctx.host}`);
+        return inSync('published');
+      },
+      apply: async () => {},
+    });
+  const waiter = defineTask({
+    name: 'wait',
+    check: async (ctx) => {
+      const d = await ctx.shared.wait('lead', MSG);
+      if (!d.ok) throw new Error(`no message: ${d.why}`);
+      return inSync(d.value);
+    },
+    apply: async () => {},
+  });
+  const run = (fail: boolean) =>
+    runPlans([plan('work', [waiter]), plan('lead', [publisher(fail)], true)], {
+      check: false,
+      forks: 1,
+      display: new RecordingDisplay(),
+      open: async (spec) => new FakeConnection([], { name: spec.name }),
+    });
+
+  test('with one fork the host others wait for runs first, and the waiter gets its message', async () => {
+    const r = await run(false);
+    assert.equal(r.hosts.work?.tasks[0]?.reason, 'from lead');
+    assert.deepEqual(Object.keys(r.hosts), ['work', 'lead'], 'the report keeps inventory order');
+  });
+  test('a leader whose run fails before publishing ends the wait with why', async () => {
+    const r = await run(true);
+    assert.equal(r.hosts.work?.failed, 1);
+    assert.match(r.hosts.work?.tasks[0]?.reason ?? '', /no message: its run ended before that \(r \| publish failed: init failed\)/);
   });
 });

@@ -3,6 +3,7 @@ import { buildAll, defineRole } from '../../src/engine/types.ts';
 import { renderDotenv } from '../../src/stack/dotenv.ts';
 import { stackTasks } from '../../src/stack/stack-tasks.ts';
 import { STACK_DEFAULTS, STACK_VARS_SCHEMA, type StackVars } from '../../src/stack/vars.ts';
+import { refuseSwarm } from '../../src/swarm/vars.ts';
 import { ibapiEnv } from './config/env.ts';
 
 interface IbapiVars extends StackVars {
@@ -21,6 +22,7 @@ export default defineRole<IbapiVars>({
     postgres_db: { type: 'string', minLength: 1 },
   },
   tasks: ({ vars, secrets, files }) => {
+    refuseSwarm(vars, 'the ibapi stack');
     const password = secrets.POSTGRES_PASSWORD ?? '';
     const [env] = buildAll(() => renderDotenv(ibapiEnv({ domain: vars.domain, images: vars.images, postgres: { user: vars.postgres_user, password, db: vars.postgres_db } })));
     // PostgreSQL's entrypoint reads POSTGRES_PASSWORD_FILE as root, before it drops to uid 999.

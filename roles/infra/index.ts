@@ -7,6 +7,7 @@ import { renderDotenv } from '../../src/stack/dotenv.ts';
 import { memoByValue } from '../../src/stack/memo.ts';
 import { stackTasks, type GeneratedFile } from '../../src/stack/stack-tasks.ts';
 import { STACK_DEFAULTS, STACK_VARS_SCHEMA, type StackVars } from '../../src/stack/vars.ts';
+import { refuseSwarm } from '../../src/swarm/vars.ts';
 import { alertmanagerConfig, sensitiveValues, type AlertmanagerOptions } from './config/alertmanager.ts';
 import { infraEnv, type LogCollector } from './config/env.ts';
 import { homepageServices } from './config/homepage.ts';
@@ -76,6 +77,7 @@ export default defineRole<InfraVars>({
     },
   },
   tasks: ({ vars, secrets, files }) => {
+    refuseSwarm(vars, 'the infra stack');
     const password = secrets.GRAFANA_ADMIN_PASSWORD ?? '';
     const [dotenv, gen] = buildAll(() => env(vars, password), () => generated(vars));
     // Grafana reads its admin password from this file (GF_SECURITY_ADMIN_PASSWORD__FILE); it runs as uid 472.

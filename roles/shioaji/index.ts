@@ -3,6 +3,7 @@ import { buildAll, defineRole } from '../../src/engine/types.ts';
 import { renderDotenv } from '../../src/stack/dotenv.ts';
 import { stackTasks } from '../../src/stack/stack-tasks.ts';
 import { STACK_DEFAULTS, STACK_VARS_SCHEMA, type StackVars } from '../../src/stack/vars.ts';
+import { refuseSwarm } from '../../src/swarm/vars.ts';
 import { shioajiEnv } from './config/env.ts';
 
 export default defineRole<StackVars>({
@@ -11,6 +12,7 @@ export default defineRole<StackVars>({
   defaults: STACK_DEFAULTS,
   varsSchema: STACK_VARS_SCHEMA,
   tasks: ({ vars, files }) => {
+    refuseSwarm(vars, 'the shioaji stack');
     const [env] = buildAll(() => renderDotenv(shioajiEnv({ domain: vars.domain, images: vars.images })));
     return stackTasks({ project: 'shioajipy', filesDir: files, hostDir: `${vars.stacks_dir}/shioajipy`, replaceContainers: vars.replace_containers, registries: vars.registries, env });
   },

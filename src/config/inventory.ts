@@ -23,6 +23,8 @@ export interface Inventory extends HostIndex {
   file: string;
   dir: string;
   byName: Map<string, InventoryHost>;
+  /** Each group's hosts in the order the group lists them (a swarm's leader is its first manager). */
+  listed: Map<string, string[]>;
 }
 
 type GroupNode = { hosts?: Record<string, Vars | null> | null; vars?: Vars | null; children?: Record<string, GroupNode | null> | null } | null;
@@ -85,7 +87,7 @@ export async function loadInventory(file: string, roleVars: Record<string, objec
   if (byName.size === 0) throw new ConfigError(`${file}: the inventory has no hosts`);
   const index = new Map([...groups].map(([g, m]) => [g, [...byName.keys()].filter((h) => m.has(h))]));
   index.set('all', [...byName.keys()]);
-  return { file, dir: dirname(resolve(file)), byName, hosts: [...byName.keys()], groups: index };
+  return { file, dir: dirname(resolve(file)), byName, hosts: [...byName.keys()], groups: index, listed: new Map([...groups].map(([g, m]) => [g, [...m]])) };
 }
 
 /** What connectionOf reads besides the inventory: the ssh config and the key passphrase from .env. */

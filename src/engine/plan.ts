@@ -25,6 +25,8 @@ export interface HostPlan {
   roles: PlannedRole[];
   /** Every secret value this host's run may print: registered for masking before connecting. */
   secrets: string[];
+  /** Other hosts wait for what this one publishes (a swarm leader): the runner starts it first. */
+  startFirst?: boolean;
 }
 
 export interface PlanOptions {
@@ -115,8 +117,11 @@ export function buildPlan(inv: Inventory, book: Playbook, lib: RoleLibrary, secr
     const mine = Object.fromEntries(p.names.filter((n) => secrets[n] !== undefined).map((n) => [n, secrets[n] as string]));
     if (Object.keys(mine).length < p.names.length) continue; // reported as missing above
     let tasks: Task[];
+    let first = false;
     try {
-      tasks = p.role.module.tasks({ vars: p.vars, secrets: mine, files: p.role.filesDir, host: p.host, inventoryDir: inv.dir });
+      const input = { vars: p.vars, secrets: mine, files: p.role.filesDir, host: p.host, inventoryDir: inv.dir, groups: inv.listed };
+      tasks = p.role.module.tasks(input);
+      first = p.role.module.startsFirst?.(input) ?? false;
     } catch (e) {
       const msgs = e instanceof VarsError ? e.problems : [(e as Error).message];
       for (const m of msgs) problems.add(`${inv.file}: role ${p.role.module.name}: ${m}`, p.host);
@@ -140,6 +145,7 @@ export function buildPlan(inv: Inventory, book: Playbook, lib: RoleLibrary, secr
       plan = { name: p.host, connection, roles: [], secrets: keyPassphrase ? [keyPassphrase] : [] };
       plans.set(p.host, plan);
     }
+    if (first) plan.startFirst = true;
     plan.secrets.push(...Object.values(mine), ...(p.role.module.sensitive?.(p.vars) ?? []));
     plan.roles.push({ name: p.role.module.name, tasks: tagged.filter((t) => selected(t.tags, opts)).map((t) => t.task), handlers: p.role.module.handlers ?? [] });
   }

@@ -7,6 +7,7 @@ import { splitBatches, stopAfterBatch, type Rollout } from './batches.ts';
 import type { Display } from './events.ts';
 import type { HostPlan } from './plan.ts';
 import type { RunInfo } from './host-state.ts';
+import { Rendezvous } from './rendezvous.ts';
 import { emptyResult, runHostSession, type OpenConnection } from './session.ts';
 import type { HostResult } from './types.ts';
 
@@ -38,16 +39,20 @@ export interface RunReport {
 export async function runPlans(plans: readonly HostPlan[], opts: RunOptions): Promise<RunReport> {
   const started = Date.now();
   const report: RunReport = { durationMs: 0, check: opts.check, hosts: {} };
-  const batches = splitBatches(plans, opts.rollout?.serial ?? []);
+  // Hosts others wait for start first (stable: inventory order otherwise), so a waiting host never
+  // holds the fork slot, or sits in an earlier batch than, the host it waits for.
+  const ordered = [...plans].sort((a, b) => Number(b.startFirst ?? false) - Number(a.startFirst ?? false));
+  const batches = splitBatches(ordered, opts.rollout?.serial ?? []);
   const batched = batches.length > 1;
   if (batched) report.batches = batches.length;
   opts.display.start(plans);
-
+  // One board for the whole run: a host of a later batch still reads what an earlier one published.
+  const board = new Rendezvous(plans.map((p) => p.name));
   const runOne = async (plan: HostPlan, batch: number): Promise<HostResult> => {
     const r = await runHostSession(
       plan,
       { check: opts.check, info: opts.info, lockTimeoutMs: opts.lockTimeoutMs },
-      { open: opts.open, emit: (e) => opts.display.event(e), stopRequested: opts.stopRequested },
+      { open: opts.open, emit: (e) => opts.display.event(e), stopRequested: opts.stopRequested, board },
     );
     return batched ? { ...r, batch } : r;
   };

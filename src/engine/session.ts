@@ -13,6 +13,7 @@ import { FACTS, type Facts } from './facts.ts';
 import { finishCmd, lockGateCmd, parseGate, waitLockCmd, type PendingHandler, type RunInfo, type RunOutcome } from './host-state.ts';
 import type { HostPlan, PlannedRole } from './plan.ts';
 import { isDockerMissing, type Read } from './read.ts';
+import { Rendezvous } from './rendezvous.ts';
 import { DockerMissingError } from './task.ts';
 import type { Handler, HostResult, TaskContext, TaskResult } from './types.ts';
 
@@ -31,6 +32,8 @@ export interface SessionDeps {
   emit: (e: RunEvent) => void;
   /** Asked between tasks: true stops this host's run there (an interrupt). */
   stopRequested?: () => boolean;
+  /** What the hosts of the run tell each other; a host run alone gets a board of its own. */
+  board?: Rendezvous;
 }
 
 export function emptyResult(): HostResult {
@@ -93,7 +96,11 @@ export async function runHostSession(plan: HostPlan, opts: SessionOptions, deps:
     emit({ type: 'host-note', host, text: t });
   };
   const log: LogFn = (line) => emit({ type: 'log', host, line: masker.mask(line) });
+  const board = deps.board ?? new Rendezvous([host]);
+  board.hostStarted(host);
   const finish = (conn?: Connection): HostResult => {
+    const failedTask = result.tasks.find((t) => t.status === 'failed');
+    board.hostEnded(host, result.error ?? (failedTask ? `${failedTask.role} | ${failedTask.name} failed: ${failedTask.reason ?? ''}` : undefined));
     if (conn) {
       result.roundTrips = conn.roundTrips;
       conn.close();
@@ -184,6 +191,9 @@ export async function runHostSession(plan: HostPlan, opts: SessionOptions, deps:
     notify: (h) => void notified.add(h),
     log,
     progress: (text) => emit({ type: 'task-progress', host, role: ri, item: current(), text: masker.mask(text) }),
+    note,
+    mask: (secret) => masker.add(secret),
+    shared: board.boardFor(host),
   });
 
   /** Runs one item; a lost connection is made again once and the item retried from its check. */

@@ -5,6 +5,7 @@ import type { Arg, Cmd } from '../remote/command.ts';
 import type { ExecResult, RemoteUpload, RunOptions } from '../remote/connection.ts';
 import type { Facts } from './facts.ts';
 import type { Read } from './read.ts';
+import type { SharedBoard } from './rendezvous.ts';
 
 export type Vars = Record<string, unknown>;
 
@@ -33,6 +34,12 @@ export interface TaskContext {
   log(line: string): void;
   /** What a long task is doing now (shown under it in the tree, e.g. pull progress). */
   progress(text: string): void;
+  /** A remark about the host as a whole, kept in the recap and the JSON report. */
+  note(text: string): void;
+  /** A secret learned on a host (a swarm join token): masked from now on in all this run says. */
+  mask(secret: string): void;
+  /** What the hosts of this run tell each other (src/engine/rendezvous.ts). */
+  readonly shared: SharedBoard;
 }
 
 /** The host is as wanted. */
@@ -114,6 +121,8 @@ export interface RoleInput<V extends Vars> {
   host: string;
   /** Directory of the inventory file: paths the inventory gives (a registry's ca_file) are relative to it. */
   inventoryDir: string;
+  /** The inventory's groups and their hosts, in inventory order (Ansible's `groups`). */
+  groups?: ReadonlyMap<string, readonly string[]>;
 }
 
 // Method syntax on purpose: a role typed with its own vars is still a RoleModule<Vars>.
@@ -133,6 +142,8 @@ export interface RoleModule<V extends Vars = Vars> {
   /** The ordered tasks for one host. Throws VarsError naming the inventory keys that are wrong. */
   tasks(input: RoleInput<V>): Task[];
   handlers?: Handler[];
+  /** True when other hosts' runs wait for what this host's run publishes: it is started first. */
+  startsFirst?(input: RoleInput<V>): boolean;
 }
 
 export function defineRole<V extends Vars>(role: RoleModule<V>): RoleModule<V> {

@@ -1,8 +1,9 @@
 // Variables every stack role reads, declared once: their schema and their defaults.
 import { APP_IMAGE_KEYS, DEFAULT_IMAGES, type ImageOverrides } from './images.ts';
 import { REGISTRIES_SCHEMA, type RegistryEntry } from '../ops/registry-login.ts';
+import { DEPLOY_DEFAULTS, DEPLOY_SCHEMA, type DeployVars } from '../swarm/vars.ts';
 
-export interface StackVars extends Record<string, unknown> {
+export interface StackVars extends DeployVars {
   /** Where each compose project lands: <stacks_dir>/<project>. */
   stacks_dir: string;
   /** UIs are served by Traefik at <name>.<domain>. */
@@ -16,6 +17,7 @@ export interface StackVars extends Record<string, unknown> {
 }
 
 export const STACK_VARS_SCHEMA: Record<string, object> = {
+  ...DEPLOY_SCHEMA,
   // An absolute path of plain characters: no `..`, no whitespace or control characters (a tab
   // would make every run rewrite every file), nothing a shell or compose would reinterpret.
   stacks_dir: { type: 'string', pattern: '^/(?!(?:.*/)?\\.\\.?(?:/|$))[A-Za-z0-9._@+/-]*$', maxLength: 200 },
@@ -32,6 +34,7 @@ export const STACK_VARS_SCHEMA: Record<string, object> = {
 };
 
 export const STACK_DEFAULTS: StackVars = {
+  ...DEPLOY_DEFAULTS,
   stacks_dir: '/opt/stacks',
   // "localhost" works in a browser on the VM itself.
   domain: 'localhost',

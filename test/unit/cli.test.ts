@@ -92,7 +92,7 @@ describe('cli main', () => {
     try {
       const r = await cli('validate', '-i', INV, '-p', SITE);
       assert.equal(r.code, 0, r.err);
-      assert.match(r.out, /^devvm: deploy@127\.0\.0\.1:1 roles=docker,networks,\S+ tasks=\d+$/m);
+      assert.match(r.out, /^devvm: deploy@127\.0\.0\.1:1 roles=docker,swarm,networks,\S+ tasks=\d+$/m);
       assert.ok(r.out.endsWith(`valid: ${INV}, ${SITE} (1 host)`), r.out);
       assert.equal(r.err, '');
     } finally {
@@ -107,6 +107,31 @@ describe('cli main', () => {
     const r = await cli('validate', '-i', INV, '-p', BOOK);
     assert.equal(r.code, 0, r.err);
     assert.equal(r.out, `devvm: deploy@127.0.0.1:1 roles=docker,networks tasks=11\nvalid: ${INV}, ${BOOK} (1 host)`);
+  });
+
+  test('swarm inventory: the docker host playbook plans the swarm role; stacks on a swarm are refused as not yet supported → 2', async () => {
+    const SWARM = join(FIX, 'swarm.yml');
+    const DH = join(ROOT, 'playbooks/docker-host.yml');
+    const r = await cli('validate', '-i', SWARM, '-p', DH);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /^m1: deploy@127\.0\.0\.1:1 roles=docker,swarm,networks tasks=\d+$/m);
+    const s = await cli('validate', '-i', SWARM, '-p', SITE);
+    assert.equal(s.code, 2);
+    assert.match(s.err, /role shioaji: deploy: swarm: the shioaji stack on a swarm is not yet supported/);
+  });
+
+  test('swarm inventory: a host in no swarm group, or a bad mode value → 2 naming it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cli-swarm-'));
+    const src = readFileSync(join(FIX, 'swarm.yml'), 'utf8');
+    const DH = join(ROOT, 'playbooks/docker-host.yml');
+    writeFileSync(join(dir, 'a.yml'), src.replace('    w2: {}\n', '    w2: {}\n    x9: {}\n'));
+    const a = await cli('validate', '-i', join(dir, 'a.yml'), '-p', DH);
+    assert.equal(a.code, 2);
+    assert.match(a.err, /deploy: swarm, but host x9 is in neither swarm_managers nor swarm_workers/);
+    writeFileSync(join(dir, 'b.yml'), src.replace('swarm_endpoint_mode: dnsrr', 'swarm_endpoint_mode: roundrobin'));
+    const b = await cli('validate', '-i', join(dir, 'b.yml'), '-p', DH);
+    assert.equal(b.code, 2);
+    assert.match(b.err, /swarm_endpoint_mode/);
   });
 
   test('validate opens no connection (a listening server sees none)', async () => {

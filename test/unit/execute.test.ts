@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import { executeHandler, executeTask, type ExecHooks } from '../../src/engine/execute.ts';
 import { defineTask, differs, inSync, uncheckedTask } from '../../src/engine/task.ts';
 import type { Task, TaskContext, TaskSpec } from '../../src/engine/types.ts';
+import { Rendezvous } from '../../src/engine/rendezvous.ts';
 import { Masker } from '../../src/remote/mask.ts';
 import { DEBIAN13 } from '../fakes/fake-connection.ts';
 
@@ -30,6 +31,9 @@ function fakeCtx(checkMode: boolean): { ctx: TaskContext; notified: string[]; ho
     notify: (h) => void notified.push(h),
     log: () => {},
     progress: () => {},
+    note: () => {},
+    mask: () => {},
+    shared: new Rendezvous(['vm1']).boardFor('vm1'),
   };
   const hooks: ExecHooks = { onApply: () => void applies++, mask: (t) => masker.mask(t), clock: () => 0 };
   return { ctx, notified, hooks, applies: () => applies };

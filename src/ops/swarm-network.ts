@@ -1,0 +1,71 @@
+// The shared networks in swarm mode: attachable overlay networks of the same names, created on
+// the leader (a swarm-scoped network is the swarm's, made once by a manager), so stack services
+// and the per-node compose agents share them. A network of that name with another driver is
+// never replaced: the run explains what to do and stops.
+import { sh } from '../remote/command.ts';
+import { dockerRead, type Read } from '../engine/read.ts';
+import { change, defineTask, inSync } from '../engine/task.ts';
+import type { Task, TaskContext } from '../engine/types.ts';
+import { networksRead } from './docker-network.ts';
+
+/** Pure: `docker network inspect --format '{{.Name}} {{.Attachable}}'` of the overlay networks. */
+export function parseAttachable(stdout: string): Map<string, boolean> {
+  const out = new Map<string, boolean>();
+  for (const line of stdout.split('\n')) {
+    const [name, attachable] = line.trim().split(' ');
+    if (name && attachable) out.set(name, attachable === 'true');
+  }
+  return out;
+}
+
+/** Whether each overlay network this host sees is attachable (one read for all of them). */
+export const overlayAttachableRead: Read<Map<string, boolean>> = dockerRead(
+  sh`docker network ls -q --filter driver=overlay | xargs -r docker network inspect --format '{{.Name}} {{.Attachable}}'`,
+  (r) => parseAttachable(r.stdout),
+);
+
+async function refuse(ctx: TaskContext, name: string, why: string): Promise<never> {
+  const n = (await ctx.run(sh`docker network inspect --format '{{len .Containers}}' ${name}`, { nothrow: true })).stdout.trim();
+  const who = n && n !== '0' ? ` (${n} container(s) attached on ${ctx.host})` : '';
+  throw new Error(
+    `network ${name} ${why}${who}; deploy: swarm needs an attachable overlay network of that name. It is not replaced behind your back: ` +
+      `stop what uses it (docker compose down in its projects), remove it (docker network rm ${name}) and run again`,
+  );
+}
+
+/** On the leader: the attachable overlay network, created when missing. */
+export function overlayNetworkTask(name: string): Task {
+  return defineTask({
+    name: `overlay network ${name}`,
+    tags: ['networks', 'swarm'],
+    reads: { networks: networksRead, attachable: overlayAttachableRead },
+    check: async (ctx, { networks, attachable }) => {
+      const driver = networks.get(name);
+      if (driver === undefined) return change(`network ${name} is missing`, null);
+      if (driver !== 'overlay') return refuse(ctx, name, `exists with driver ${driver}`);
+      if (attachable.get(name) !== true) return refuse(ctx, name, 'is an overlay network that is not attachable (compose containers could not join it)');
+      return inSync(`${name} exists (attachable overlay)`);
+    },
+    apply: async (ctx) => {
+      await ctx.$`docker network create --driver overlay --attachable ${name}`;
+      return { reason: `created attachable overlay network ${name}` };
+    },
+  });
+}
+
+/** On the other nodes: no local network may shadow the swarm's (the leader creates it). */
+export function overlayNetworkMemberTask(name: string, leader: string): Task {
+  return defineTask({
+    name: `overlay network ${name} (made on ${leader})`,
+    tags: ['networks', 'swarm'],
+    reads: { networks: networksRead },
+    check: async (ctx, { networks }) => {
+      const driver = networks.get(name);
+      if (driver !== undefined && driver !== 'overlay') return refuse(ctx, name, `exists here with driver ${driver}`);
+      return inSync(driver ? `${name} is the swarm's overlay network` : `no local network named ${name}: the swarm's is used`);
+    },
+    apply: async () => {
+      throw new Error('nothing to apply on a member');
+    },
+  });
+}

@@ -1,0 +1,153 @@
+// Issue 12, swarm mode end to end (first slice: the swarm and its overlay networks) on fresh test
+// VMs that reach each other on Docker's bridge: swarm-vm1 leads, swarm-vm2/3 work. The swarm
+// forms in one run, tokens never show, a rerun changes nothing, a node the inventory does not
+// name is reported and left alone, and a fourth VM joins on the next run (its compose-mode bridge
+// network refused with an explanation until removed).
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
+import { changedTasks, hostReport, runCli, startVm, type RunResult, type Vm } from './vm.ts';
+
+const PLAYBOOK = ['-p', 'playbooks/docker-host.yml'];
+
+interface InvFile {
+  all: { hosts: Record<string, Record<string, unknown>>; vars?: Record<string, unknown> };
+}
+
+/** One inventory for these VMs (beside the first one's, so it shares its .env): a swarm of them. */
+function swarmInventory(file: string, managers: Vm[], workers: Vm[], labels: Record<string, Record<string, string>> = {}): string {
+  const all = [...managers, ...workers];
+  const first = parse(readFileSync(all[0]!.inventory, 'utf8')) as InvFile;
+  const hosts = Object.assign({}, ...all.map((vm) => (parse(readFileSync(vm.inventory, 'utf8')) as InvFile).all.hosts)) as Record<string, unknown>;
+  const group = (vms: Vm[]) => ({ hosts: Object.fromEntries(vms.map((vm) => [vm.name, labels[vm.name] ? { swarm_labels: labels[vm.name] } : null])) });
+  const inv = {
+    all: {
+      hosts,
+      // This kernel has no IPVS: DNS round-robin and host-mode ports (see the README).
+      vars: { ...first.all.vars, deploy: 'swarm', swarm_endpoint_mode: 'dnsrr', swarm_publish_mode: 'host' },
+      children: { swarm_managers: group(managers), swarm_workers: group(workers) },
+    },
+  };
+  const out = join(all[0]!.dir, file);
+  writeFileSync(out, stringify(inv));
+  return out;
+}
+
+/** A small local image, loaded onto a VM (the test VMs cannot pull). */
+function loadImage(vm: Vm, image: string): void {
+  const ssh = `ssh -q -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -i ${vm.key} -p ${vm.port} deploy@127.0.0.1`;
+  execFileSync('bash', ['-c', `docker save ${image} | ${ssh} docker load`], { stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+function ok(r: RunResult): void {
+  assert.equal(r.code, 0, `run failed:\n${r.stdout}\n${r.stderr}`);
+}
+
+describe('swarm mode on three fresh VMs', { timeout: 15 * 60_000 }, () => {
+  const vms: Vm[] = [];
+  let inv = '';
+  const labels = { 'swarm-vm1': { stores: 'true' }, 'swarm-vm3': { zone: 'c' } };
+  before(() => {
+    for (const n of ['swarm-vm1', 'swarm-vm2', 'swarm-vm3']) vms.push(startVm(n));
+    inv = swarmInventory('swarm.yml', vms.slice(0, 1), vms.slice(1), labels);
+  });
+  after(() => {
+    for (const vm of vms) vm.stop();
+  });
+
+  it('check on fresh VMs changes nothing and says what would happen', async () => {
+    const r = await runCli(['check', ...PLAYBOOK], inv);
+    assert.equal(r.code, 3, `${r.stdout}\n${r.stderr}`);
+    for (const vm of vms) assert.equal(hostReport(r, vm.name).failed, 0);
+    const d = await vms[0]!.sh('command -v docker || echo none');
+    assert.equal(d.stdout.trim(), 'none');
+  });
+
+  it('apply: Docker on every VM, the swarm forms (1 manager, 2 workers, labels), overlay networks on the leader; no token shown', async () => {
+    const r = await runCli(['apply', ...PLAYBOOK], inv);
+    ok(r);
+    assert.ok(changedTasks(r, 'swarm-vm1').includes('swarm | swarm init (leader)'));
+    for (const w of ['swarm-vm2', 'swarm-vm3']) assert.ok(changedTasks(r, w).includes('swarm | swarm join (worker)'), changedTasks(r, w).join('\n'));
+    for (const n of ['infra-network', 'shioaji-network', 'ibapi-trading_default']) assert.ok(changedTasks(r, 'swarm-vm1').includes(`networks | overlay network ${n}`));
+
+    const nodes = await vms[0]!.sh(`docker node ls --format '{{.Hostname}} {{.Status}} {{.ManagerStatus}}'`);
+    assert.deepEqual(nodes.stdout.trim().split('\n').map((l) => l.trim()).sort(), ['swarm-vm1 Ready Leader', 'swarm-vm2 Ready', 'swarm-vm3 Ready']);
+    const l1 = await vms[0]!.sh(`docker node inspect swarm-vm1 --format '{{json .Spec.Labels}}'`);
+    assert.deepEqual(JSON.parse(l1.stdout), { stores: 'true' });
+    const l3 = await vms[0]!.sh(`docker node inspect swarm-vm3 --format '{{json .Spec.Labels}}'`);
+    assert.deepEqual(JSON.parse(l3.stdout), { zone: 'c' });
+    const net = await vms[0]!.sh(`docker network inspect --format '{{.Name}} {{.Driver}} {{.Scope}} {{.Attachable}}' infra-network shioaji-network ibapi-trading_default`);
+    assert.deepEqual(net.stdout.trim().split('\n'), ['infra-network overlay swarm true', 'shioaji-network overlay swarm true', 'ibapi-trading_default overlay swarm true']);
+    // A worker runs a container on the swarm's network (attachable) and no local network shadows it.
+    const w = await vms[1]!.sh(`docker network ls --filter name=infra-network --format '{{.Driver}}'`);
+    assert.ok(['', 'overlay'].includes(w.stdout.trim()), w.stdout);
+
+    // The join tokens are secrets: nowhere in what the run printed or reported.
+    const tokens = (await vms[0]!.sh('docker swarm join-token -q worker; docker swarm join-token -q manager')).stdout.trim().split('\n');
+    assert.equal(tokens.length, 2);
+    const report = JSON.stringify(r.report);
+    for (const t of tokens) {
+      assert.match(t, /^SWMTKN-/);
+      assert.ok(!r.stdout.includes(t) && !r.stderr.includes(t) && !report.includes(t), 'a join token leaked into the output or the report');
+    }
+  });
+
+  it('rerun is a no-op on every host; check agrees (exit 0)', async () => {
+    const r = await runCli(['apply', ...PLAYBOOK], inv);
+    ok(r);
+    for (const vm of vms) assert.deepEqual(changedTasks(r, vm.name), [], vm.name);
+    const c = await runCli(['check', ...PLAYBOOK], inv);
+    assert.equal(c.code, 0, `${c.stdout}\n${c.stderr}`);
+  });
+
+  it('the overlay network spans nodes: a container on a worker finds one on the leader by name', async () => {
+    const image = 'provision-test/base:trixie';
+    loadImage(vms[0]!, image);
+    loadImage(vms[1]!, image);
+    await vms[0]!.sh(`docker run -d --name swarm-probe --network infra-network ${image} sleep 300`);
+    const ip = (await vms[0]!.sh(`docker inspect --format '{{(index .NetworkSettings.Networks "infra-network").IPAddress}}' swarm-probe`)).stdout.trim();
+    assert.match(ip, /^\d+\.\d+\.\d+\.\d+$/);
+    const seen = await vms[1]!.sh(`docker run --rm --network infra-network ${image} getent hosts swarm-probe`);
+    assert.equal(seen.stdout.trim().split(/\s+/)[0], ip);
+    await vms[0]!.sh('docker rm -f swarm-probe');
+  });
+
+  it('a node the inventory does not name is reported and left in the swarm', async () => {
+    const without3 = swarmInventory('swarm-without-vm3.yml', vms.slice(0, 1), vms.slice(1, 2), labels);
+    const r = await runCli(['apply', ...PLAYBOOK], without3);
+    ok(r);
+    const notes = hostReport(r, 'swarm-vm1').notes ?? [];
+    assert.ok(notes.some((n) => /node swarm-vm3 .* is in the swarm but not in the inventory's swarm groups: left as it is/.test(n)), notes.join('\n'));
+    const nodes = await vms[0]!.sh(`docker node ls --format '{{.Hostname}}'`);
+    assert.ok(nodes.stdout.split('\n').includes('swarm-vm3'));
+  });
+
+  it('a fourth VM joins on the next run; its compose-mode bridge network is refused with an explanation until removed', async () => {
+    const vm4 = startVm('swarm-vm4');
+    vms.push(vm4);
+    // First a one-VM host as before (deploy: compose): bridge networks.
+    ok(await vm4.provision('apply', ...PLAYBOOK));
+    const with4 = swarmInventory('swarm-with-vm4.yml', vms.slice(0, 1), vms.slice(1));
+    const r = await runCli(['apply', ...PLAYBOOK], with4);
+    assert.equal(r.code, 1, `${r.stdout}\n${r.stderr}`);
+    const h4 = hostReport(r, 'swarm-vm4');
+    assert.ok(changedTasks(r, 'swarm-vm4').includes('swarm | swarm join (worker)'));
+    const failed = h4.tasks.find((t) => t.status === 'failed');
+    assert.equal(failed?.name, 'overlay network infra-network (made on swarm-vm1)');
+    assert.match(failed?.reason ?? '', /network infra-network exists here with driver bridge; deploy: swarm needs an attachable overlay network of that name\. It is not replaced behind your back/);
+    for (const vm of vms.slice(0, 3)) assert.equal(hostReport(r, vm.name).failed, 0, vm.name);
+    const still = await vm4.sh(`docker network inspect --format '{{.Driver}}' infra-network`);
+    assert.equal(still.stdout.trim(), 'bridge', 'the bridge network is left as it was');
+
+    await vm4.sh('docker network rm infra-network shioaji-network ibapi-trading_default');
+    ok(await runCli(['apply', ...PLAYBOOK], with4));
+    const nodes = await vms[0]!.sh(`docker node ls --format '{{.Hostname}} {{.Status}}'`);
+    assert.ok(nodes.stdout.split('\n').includes('swarm-vm4 Ready'), nodes.stdout);
+    const again = await runCli(['apply', ...PLAYBOOK], with4);
+    ok(again);
+    for (const vm of vms) assert.deepEqual(changedTasks(again, vm.name), [], vm.name);
+  });
+});

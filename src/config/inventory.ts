@@ -10,6 +10,9 @@ import { inventorySchema } from './inventory-schema.ts';
 import { validatorFor } from './validator.ts';
 import { deepMerge } from './merge.ts';
 import type { HostIndex } from './patterns.ts';
+import { looksLikeIni, parseIniInventory } from './ansible/ini.ts';
+import { iniToTree } from './ansible/ini-tree.ts';
+import { readText } from './ansible/vault-yaml.ts';
 
 export interface InventoryHost {
   name: string;
@@ -32,12 +35,20 @@ const CONNECTION_KEYS = new Set([
 ]);
 
 export async function loadInventory(file: string, roleVars: Record<string, object>): Promise<Inventory> {
-  const src = await loadYaml(file, 'inventory');
-  const validate = await validatorFor(inventorySchema(roleVars));
-  if (!validate(src.data)) {
-    throw new ConfigError(`${file}: invalid inventory`, formatAjvErrors(src, validate.errors));
+  const text = await readText(file, 'inventory');
+  let root: Record<string, GroupNode>;
+  if (looksLikeIni(text)) {
+    // An Ansible INI inventory: parsed, its vars checked with file:line, then walked as the YAML layout.
+    const schema = inventorySchema(roleVars) as { $defs: { vars: object } };
+    root = iniToTree(parseIniInventory(text, file), await validatorFor({ $id: 'inventory-vars', ...schema.$defs.vars }));
+  } else {
+    const src = await loadYaml(file, 'inventory');
+    const validate = await validatorFor(inventorySchema(roleVars));
+    if (!validate(src.data)) {
+      throw new ConfigError(`${file}: invalid inventory`, formatAjvErrors(src, validate.errors));
+    }
+    root = src.data as Record<string, GroupNode>;
   }
-  const root = src.data as Record<string, GroupNode>;
 
   // Ansible's order: group vars by depth (all = 0, top-level groups = 1, …), then group name;
   // host vars last. Every host is in "all", even one listed only under another top-level group.

@@ -6,7 +6,7 @@ import type { ConnectionSpec } from '../remote/ssh.ts';
 import type { HostKeyPolicy } from '../remote/known-hosts.ts';
 import type { Vars } from '../engine/types.ts';
 import { ConfigError, formatAjvErrors, loadYaml } from './errors.ts';
-import { inventorySchema } from './inventory-schema.ts';
+import { inventorySchema, inventoryVarsSchema } from './inventory-schema.ts';
 import { validatorFor } from './validator.ts';
 import { deepMerge } from './merge.ts';
 import type { HostIndex } from './patterns.ts';
@@ -39,8 +39,7 @@ export async function loadInventory(file: string, roleVars: Record<string, objec
   let root: Record<string, GroupNode>;
   if (looksLikeIni(text)) {
     // An Ansible INI inventory: parsed, its vars checked with file:line, then walked as the YAML layout.
-    const schema = inventorySchema(roleVars) as { $defs: { vars: object } };
-    root = iniToTree(parseIniInventory(text, file), await validatorFor({ $id: 'inventory-vars', ...schema.$defs.vars }));
+    root = iniToTree(parseIniInventory(text, file), await validatorFor(inventoryVarsSchema(roleVars)));
   } else {
     const src = await loadYaml(file, 'inventory');
     const validate = await validatorFor(inventorySchema(roleVars));

@@ -29,6 +29,11 @@ const MAX_YAML_BYTES = 8 << 20;
  * refused with their line instead of crashing or feeding a validator a cyclic object.
  */
 export async function loadYaml(file: string, what: string): Promise<LoadedYaml> {
+  return parseYamlText(await readConfigText(file, what), file, what);
+}
+
+/** A config file's text: refused with a clear message when it is a directory, huge or binary. */
+export async function readConfigText(file: string, what: string): Promise<string> {
   let text: string;
   try {
     const info = await stat(file);
@@ -40,6 +45,11 @@ export async function loadYaml(file: string, what: string): Promise<LoadedYaml> 
     throw new ConfigError(`${file}: cannot read ${what}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   if (text.includes('\0')) throw new ConfigError(`${file}: ${what} holds NUL bytes (is it a binary file?)`);
+  return text;
+}
+
+/** Parses YAML text read from `file`; see loadYaml. */
+export function parseYamlText(text: string, file: string, what: string): LoadedYaml {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const at = (pos: number | undefined): string => {

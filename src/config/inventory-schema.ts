@@ -52,3 +52,9 @@ export function inventorySchema(roleVars: Record<string, object>): object {
     },
   };
 }
+
+/** The vars of one group or host alone (INI inventories check each vars line with it). */
+export function inventoryVarsSchema(roleVars: Record<string, object>): object {
+  const { $defs } = inventorySchema(roleVars) as { $defs: { vars: object } };
+  return { $id: 'inventory-vars', ...$defs.vars };
+}

@@ -6,11 +6,13 @@ import type { ConnectionSpec } from '../remote/ssh.ts';
 import type { HostKeyPolicy } from '../remote/known-hosts.ts';
 import { parseSshArgs, resolveSsh, type SshConfigSource, type SshOptions } from '../remote/ssh-config.ts';
 import type { Vars } from '../engine/types.ts';
-import { ConfigError, formatAjvErrors, loadYaml } from './errors.ts';
-import { inventorySchema } from './inventory-schema.ts';
+import { ConfigError, formatAjvErrors, parseYamlText, readConfigText } from './errors.ts';
+import { inventorySchema, inventoryVarsSchema } from './inventory-schema.ts';
 import { validatorFor } from './validator.ts';
 import { deepMerge } from './merge.ts';
 import type { HostIndex } from './patterns.ts';
+import { looksLikeIni, parseIniInventory } from './ansible/ini.ts';
+import { iniToTree } from './ansible/ini-tree.ts';
 
 export interface InventoryHost {
   name: string;
@@ -36,13 +38,20 @@ const CONNECTION_KEYS = new Set([
 ]);
 
 export async function loadInventory(file: string, roleVars: Record<string, object>): Promise<Inventory> {
-  const src = await loadYaml(file, 'inventory');
-  const schema = inventorySchema(roleVars);
-  const validate = await validatorFor(schema);
-  if (!validate(src.data)) {
-    throw new ConfigError(`${file}: invalid inventory`, formatAjvErrors(src, validate.errors, schema));
+  const text = await readConfigText(file, 'inventory');
+  let root: Record<string, GroupNode>;
+  if (looksLikeIni(text)) {
+    // An Ansible INI inventory: parsed, its vars checked with file:line, then walked as the YAML layout.
+    root = iniToTree(parseIniInventory(text, file), await validatorFor(inventoryVarsSchema(roleVars)));
+  } else {
+    const src = parseYamlText(text, file, 'inventory');
+    const schema = inventorySchema(roleVars);
+    const validate = await validatorFor(schema);
+    if (!validate(src.data)) {
+      throw new ConfigError(`${file}: invalid inventory`, formatAjvErrors(src, validate.errors, schema));
+    }
+    root = src.data as Record<string, GroupNode>;
   }
-  const root = src.data as Record<string, GroupNode>;
 
   // Ansible's order: group vars by depth (all = 0, top-level groups = 1, …), then group name;
   // host vars last. Every host is in "all", even one listed only under another top-level group.

@@ -1,8 +1,8 @@
 // Every JSON Schema the program validates input with, built from the roles' variable schemas:
 // the build compiles exactly these ahead of time (see validator.ts).
-import { inventorySchema } from './inventory-schema.ts';
+import { inventorySchema, inventoryVarsSchema } from './inventory-schema.ts';
 import { playbookSchema } from './playbook.ts';
 
 export function allSchemas(roleVars: Record<string, object>): object[] {
-  return [inventorySchema(roleVars), playbookSchema(roleVars)];
+  return [inventorySchema(roleVars), inventoryVarsSchema(roleVars), playbookSchema(roleVars)];
 }

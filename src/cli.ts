@@ -5,6 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ConfigError } from './config/errors.ts';
+import { ignoredKeyNotes } from './config/ansible-keys.ts';
 import { connectionOf, loadInventory, type Inventory, type SshContext } from './config/inventory.ts';
 import { loadSshConfig } from './remote/ssh-config.ts';
 import { selectHosts } from './config/patterns.ts';
@@ -135,6 +136,7 @@ function wholeNumber(flag: string, value: string | undefined, dflt: number, min:
 async function load(cli: Cli) {
   const lib = await loadRoleLibrary(join(ROOT, 'roles'), join(ROOT, 'files'));
   const inv = await loadInventory(cli.inventory, lib.varsSchema);
+  for (const note of ignoredKeyNotes(inv.byName.values())) console.error(note);
   return { lib, inv };
 }
 

@@ -154,7 +154,8 @@ export function buildPlan(inv: Inventory, book: Playbook, lib: RoleLibrary, secr
   for (const plan of plans.values()) {
     const key = plan.connection.identityFile;
     if (!key) continue;
-    const named = inv.byName.get(plan.name)?.vars.identityFile !== undefined ? 'identityFile' : 'ansible_ssh_private_key_file';
+    const vars = inv.byName.get(plan.name)?.vars ?? {};
+    const named = ['identityFile', 'ansible_ssh_private_key_file', 'ansible_private_key_file'].find((k) => vars[k] !== undefined && vars[k] !== null) ?? 'ansible_ssh_private_key_file';
     const why = keyFileProblem(key);
     if (why) problems.add(`${inv.file}: ${named} of ${plan.name}: ${key}: ${why}`);
   }

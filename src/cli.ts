@@ -6,6 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ConfigError } from './config/errors.ts';
 import { ignoredKeyNotes } from './config/ansible-keys.ts';
+import { loadExtraVars, withExtraVars } from './config/extra-vars.ts';
+import type { Vars } from './engine/types.ts';
 import { connectionOf, loadInventory, type Inventory, type SshContext } from './config/inventory.ts';
 import { loadSshConfig } from './remote/ssh-config.ts';
 import { selectHosts } from './config/patterns.ts';
@@ -16,7 +18,7 @@ import { batchSizes } from './engine/batches.ts';
 import { DOCKER_VERSION, FACTS } from './engine/facts.ts';
 import { buildPlan, limitTermProblem } from './engine/plan.ts';
 import { formatChanges, formatRecap, toJsonReport } from './engine/recap.ts';
-import { loadRoleLibrary } from './engine/roles.ts';
+import { loadRoleLibrary, type RoleLibrary } from './engine/roles.ts';
 import { runPlans, type RunReport } from './engine/runner.ts';
 import type { OpenConnection } from './engine/session.ts';
 import { Masker } from './remote/mask.ts';
@@ -43,6 +45,8 @@ options:
   -i, --inventory FILE   inventory YAML (default inventory/hosts.yml)
   -p, --playbook FILE    playbook YAML (default playbooks/site.yml)
   -l, --limit PATTERN    only these hosts/groups (Ansible pattern syntax)
+  -e, --extra-vars VARS  key=value (strings), @FILE (YAML/JSON) or a JSON mapping; repeatable,
+                         merged in order, wins over inventory, play and role variables
   -t, --tags A,B         only tasks with these tags
       --skip-tags A,B    skip tasks with these tags
   -f, --forks N          hosts at once (default 5)
@@ -64,6 +68,7 @@ interface Cli {
   inventory: string;
   playbook: string;
   limit?: string;
+  extraVars: string[];
   tags?: string[];
   skipTags?: string[];
   forks: number;
@@ -89,6 +94,7 @@ export function parseCli(argv: string[]): Cli {
       inventory: { type: 'string', short: 'i' },
       playbook: { type: 'string', short: 'p' },
       limit: { type: 'string', short: 'l' },
+      'extra-vars': { type: 'string', short: 'e', multiple: true },
       tags: { type: 'string', short: 't' },
       'skip-tags': { type: 'string' },
       forks: { type: 'string', short: 'f' },
@@ -112,6 +118,7 @@ export function parseCli(argv: string[]): Cli {
     inventory: values.inventory ?? 'inventory/hosts.yml',
     playbook: values.playbook ?? 'playbooks/site.yml',
     limit: values.limit,
+    extraVars: values['extra-vars'] ?? [],
     tags: list(values.tags),
     skipTags: list(values['skip-tags']),
     forks,
@@ -133,11 +140,13 @@ function wholeNumber(flag: string, value: string | undefined, dflt: number, min:
   return n;
 }
 
-async function load(cli: Cli) {
+async function load(cli: Cli): Promise<{ lib: RoleLibrary; inv: Inventory; extra: Vars }> {
   const lib = await loadRoleLibrary(join(ROOT, 'roles'), join(ROOT, 'files'));
-  const inv = await loadInventory(cli.inventory, lib.varsSchema);
+  const loaded = await loadInventory(cli.inventory, lib.varsSchema);
+  const extra = await loadExtraVars(cli.extraVars, lib.varsSchema);
+  const inv = withExtraVars(loaded, extra);
   for (const note of ignoredKeyNotes(inv.byName.values())) console.error(note);
-  return { lib, inv };
+  return { lib, inv, extra };
 }
 
 /** A report path must be writable before any host is touched (else the run's result is lost). */
@@ -171,9 +180,9 @@ async function cmdRun(cli: Cli): Promise<number> {
   if (cli.json) checkOutputPath(cli.json, '--json');
   if (cli.html) checkOutputPath(cli.html, '--html');
   if (cli.json && cli.html && resolve(cli.json) === resolve(cli.html)) throw new ConfigError(`--json and --html name the same file: ${cli.html}`);
-  const { lib, inv } = await load(cli);
+  const { lib, inv, extra } = await load(cli);
   const book = await loadPlaybook(cli.playbook, lib.varsSchema);
-  const plans = buildPlan(inv, book, lib, readDotenv(inv.dir), { limit: cli.limit, tags: cli.tags, skipTags: cli.skipTags, sshConfig: loadSshConfig() });
+  const plans = buildPlan(inv, book, lib, readDotenv(inv.dir), { limit: cli.limit, tags: cli.tags, skipTags: cli.skipTags, sshConfig: loadSshConfig(), extraVars: extra });
   if (cli.command === 'validate') {
     for (const p of plans) {
       const n = p.roles.reduce((a, r) => a + r.tasks.length, 0);

@@ -35,6 +35,8 @@ export interface PlanOptions {
   skipTags?: string[];
   /** The user's ssh config (the CLI reads it; tests pass their own or none). */
   sshConfig?: SshConfigSource;
+  /** -e variables: over play and role variables too (the CLI has merged them into the hosts already). */
+  extraVars?: Vars;
 }
 
 interface Pending {
@@ -73,6 +75,7 @@ export function buildPlan(inv: Inventory, book: Playbook, lib: RoleLibrary, secr
   }
 
   const pending: Pending[] = [];
+  const extra = roleVarsOf({ name: '-e', vars: opts.extraVars ?? {}, groups: [] });
   const secretNeeds = new Map<string, { name: string; role: string; hosts: string[]; key?: string }>();
   book.plays.forEach((play, pi) => {
     const sel = selectHosts(play.hosts, inv);
@@ -86,7 +89,7 @@ export function buildPlan(inv: Inventory, book: Playbook, lib: RoleLibrary, secr
       for (const h of sel.hosts) {
         const host = inv.byName.get(h);
         if (!host) continue;
-        const vars = deepMerge(role.defaults, roleVarsOf(host), play.vars, ref.vars);
+        const vars = deepMerge(role.defaults, roleVarsOf(host), play.vars, ref.vars, extra);
         const names = role.module.secrets?.(vars) ?? [];
         const keys = role.module.secretKeys?.(vars) ?? {};
         for (const name of names) {
@@ -124,7 +127,9 @@ export function buildPlan(inv: Inventory, book: Playbook, lib: RoleLibrary, secr
       first = p.role.module.startsFirst?.(input) ?? false;
     } catch (e) {
       const msgs = e instanceof VarsError ? e.problems : [(e as Error).message];
-      for (const m of msgs) problems.add(`${inv.file}: role ${p.role.module.name}: ${m}`, p.host);
+      // Role messages start with the key the user wrote; a key given with -e came from there.
+      const from = (m: string) => (Object.hasOwn(extra, /^[A-Za-z_]\w*/.exec(m)?.[0] ?? '') ? '-e' : inv.file);
+      for (const m of msgs) problems.add(`${from(m)}: role ${p.role.module.name}: ${m}`, p.host);
       continue;
     }
     const tagged = tasks.map((t) => ({ task: t, tags: [...p.extraTags, ...t.tags] }));

@@ -129,6 +129,14 @@ const CASES: Case[] = [
   { name: 'a stray argument', make: args('extra'), says: /unexpected argument: extra/ },
   { name: '--json into a missing directory', make: args('--json', '/nonexistent/dir/report.json'), says: /\/nonexistent\/dir\/report\.json/ },
   { name: 'missing playbook', make: args('-p', '/nonexistent/book.yml'), says: /\/nonexistent\/book\.yml: cannot read playbook/ },
+  // -e extra vars
+  { name: '-e with an unknown key', make: args('-e', 'domian=x.test'), says: /-e #1 domian=…: domian: unknown key \(did you mean "domain"\?\)/ },
+  { name: '-e key=value where a number is wanted', make: args('-e', 'http_port=8080'), says: /-e #1 http_port=…: http_port: must be integer \(key=value gives a string/ },
+  { name: '-e a word that is not key=value', make: args('-e', 'verbose'), says: /-e #1: expected key=value, @FILE or a JSON\/YAML mapping/ },
+  { name: '-e broken inline JSON', make: args('-e', '{"domain": "x.test"'), says: /-e #1:1:\d+: / },
+  { name: '-e @file that is missing', make: args('-e', '@/nonexistent/vars.yml'), says: /\/nonexistent\/vars\.yml: cannot read extra vars file: ENOENT/ },
+  { name: '-e @file with a bad value on its line', make: (d) => { writeFileSync(d.inv, inventory(d)); const f = join(d.dir, 'vars.yml'); writeFileSync(f, 'domain: example.test\nstacks_dir: relative/dir\n'); return ['-e', `@${f}`]; }, says: /vars\.yml:2: stacks_dir: must match pattern/ },
+  { name: '-e domain with $()', make: args('-e', 'domain=x$(reboot).test'), says: /-e: role infra: domain: "x\$\(reboot\)\.test" is not a valid lowercase DNS name/ },
   // .env
   { name: '.env unterminated quote', make: env('GRAFANA_ADMIN_PASSWORD="grafana-pw-123\nPOSTGRES_PASSWORD=postgres-pw-1234\n'), says: /\.env:1: GRAFANA_ADMIN_PASSWORD: the value opens a " quote that is never closed/ },
   { name: '.env duplicate key', make: env(`${GOOD_ENV}POSTGRES_PASSWORD=other-pw-99\n`), says: /\.env:3: POSTGRES_PASSWORD is set again \(first on line 2\)/ },

@@ -17,6 +17,7 @@ import { RecordingDisplay, type Display } from './engine/events.ts';
 import { batchSizes } from './engine/batches.ts';
 import { DOCKER_VERSION, FACTS } from './engine/facts.ts';
 import { buildPlan, limitTermProblem } from './engine/plan.ts';
+import { formatListing, hostsPerPlay } from './engine/listing.ts';
 import { formatChanges, formatRecap, toJsonReport } from './engine/recap.ts';
 import { loadRoleLibrary, type RoleLibrary } from './engine/roles.ts';
 import { runPlans, type RunReport } from './engine/runner.ts';
@@ -49,6 +50,10 @@ options:
                          merged in order, wins over inventory, play and role variables
   -t, --tags A,B         only tasks with these tags
       --skip-tags A,B    skip tasks with these tags
+      --start-at-task NAME  skip each host's tasks before the first named NAME
+                         (or "role : NAME"; globs allowed)
+      --list-hosts       print the hosts each play would run on, then stop (no connection)
+      --list-tasks       print the tasks each play would run, with their tags, then stop
   -f, --forks N          hosts at once (default 5)
   -C, --check            apply in check mode (same as the check command)
   -D, --diff             show diffs of changed files
@@ -71,6 +76,9 @@ interface Cli {
   extraVars: string[];
   tags?: string[];
   skipTags?: string[];
+  startAt?: string;
+  listHosts: boolean;
+  listTasks: boolean;
   forks: number;
   check: boolean;
   diff: boolean;
@@ -97,6 +105,9 @@ export function parseCli(argv: string[]): Cli {
       'extra-vars': { type: 'string', short: 'e', multiple: true },
       tags: { type: 'string', short: 't' },
       'skip-tags': { type: 'string' },
+      'start-at-task': { type: 'string' },
+      'list-hosts': { type: 'boolean' },
+      'list-tasks': { type: 'boolean' },
       forks: { type: 'string', short: 'f' },
       check: { type: 'boolean', short: 'C' },
       diff: { type: 'boolean', short: 'D' },
@@ -113,6 +124,11 @@ export function parseCli(argv: string[]): Cli {
   const forks = wholeNumber('--forks', values.forks, 5, 1);
   const lockTimeoutS = wholeNumber('--lock-timeout', values['lock-timeout'], 300, 0);
   const historyCount = wholeNumber('-n', values.n, 10, 1);
+  const startAt = values['start-at-task'];
+  if (startAt !== undefined && !startAt.trim()) throw new ConfigError('--start-at-task needs the name of a task');
+  for (const flag of ['list-hosts', 'list-tasks', 'start-at-task'] as const) {
+    if (values[flag] !== undefined && !['apply', 'check', 'validate'].includes(command)) throw new ConfigError(`--${flag} is for apply, check and validate, not ${command}`);
+  }
   return {
     command,
     inventory: values.inventory ?? 'inventory/hosts.yml',
@@ -121,6 +137,9 @@ export function parseCli(argv: string[]): Cli {
     extraVars: values['extra-vars'] ?? [],
     tags: list(values.tags),
     skipTags: list(values['skip-tags']),
+    ...(startAt !== undefined ? { startAt } : {}),
+    listHosts: values['list-hosts'] === true,
+    listTasks: values['list-tasks'] === true,
     forks,
     check: command === 'check' || values.check === true,
     diff: values.diff === true,
@@ -182,7 +201,23 @@ async function cmdRun(cli: Cli): Promise<number> {
   if (cli.json && cli.html && resolve(cli.json) === resolve(cli.html)) throw new ConfigError(`--json and --html name the same file: ${cli.html}`);
   const { lib, inv, extra } = await load(cli);
   const book = await loadPlaybook(cli.playbook, lib.varsSchema);
-  const plans = buildPlan(inv, book, lib, readDotenv(inv.dir), { limit: cli.limit, tags: cli.tags, skipTags: cli.skipTags, sshConfig: loadSshConfig(), extraVars: extra });
+  // --list-hosts alone needs no variables or secrets: the patterns and --limit only.
+  if (cli.listHosts && !cli.listTasks) {
+    console.log(formatListing(book, hostsPerPlay(inv, book, cli.limit), { hosts: true }));
+    return EXIT.ok;
+  }
+  const plans = buildPlan(inv, book, lib, readDotenv(inv.dir), {
+    limit: cli.limit,
+    tags: cli.tags,
+    skipTags: cli.skipTags,
+    sshConfig: loadSshConfig(),
+    extraVars: extra,
+    ...(cli.startAt !== undefined ? { startAt: cli.startAt } : {}),
+  });
+  if (cli.listTasks) {
+    console.log(formatListing(book, hostsPerPlay(inv, book, cli.limit), { hosts: cli.listHosts, plans }));
+    return EXIT.ok;
+  }
   if (cli.command === 'validate') {
     for (const p of plans) {
       const n = p.roles.reduce((a, r) => a + r.tasks.length, 0);

@@ -137,6 +137,11 @@ const CASES: Case[] = [
   { name: '-e @file that is missing', make: args('-e', '@/nonexistent/vars.yml'), says: /\/nonexistent\/vars\.yml: cannot read extra vars file: ENOENT/ },
   { name: '-e @file with a bad value on its line', make: (d) => { writeFileSync(d.inv, inventory(d)); const f = join(d.dir, 'vars.yml'); writeFileSync(f, 'domain: example.test\nstacks_dir: relative/dir\n'); return ['-e', `@${f}`]; }, says: /vars\.yml:2: stacks_dir: must match pattern/ },
   { name: '-e domain with $()', make: args('-e', 'domain=x$(reboot).test'), says: /-e: role infra: domain: "x\$\(reboot\)\.test" is not a valid lowercase DNS name/ },
+  // --list-hosts / --list-tasks / --start-at-task
+  { name: '--start-at-task with a typo', make: args('--start-at-task', 'service docker enabled and runing'), says: /--start-at-task "service docker enabled and runing": no task of this run has that name \(did you mean "service docker enabled and running"\?\)/ },
+  { name: '--start-at-task empty', make: args('--start-at-task', ''), says: /--start-at-task needs the name of a task/ },
+  { name: '--list-hosts with a --limit typo', make: args('--list-hosts', '--limit', 'vm7'), says: /--limit vm7: "vm7" matches no host or group .*did you mean "vm1"/ },
+  { name: '--list-tasks with an unknown tag', make: args('--list-tasks', '--tags', 'dokcer'), says: /--tags dokcer: no task has this tag/ },
   // .env
   { name: '.env unterminated quote', make: env('GRAFANA_ADMIN_PASSWORD="grafana-pw-123\nPOSTGRES_PASSWORD=postgres-pw-1234\n'), says: /\.env:1: GRAFANA_ADMIN_PASSWORD: the value opens a " quote that is never closed/ },
   { name: '.env duplicate key', make: env(`${GOOD_ENV}POSTGRES_PASSWORD=other-pw-99\n`), says: /\.env:3: POSTGRES_PASSWORD is set again \(first on line 2\)/ },

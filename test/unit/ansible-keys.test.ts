@@ -104,6 +104,12 @@ describe('keys that change behaviour: honoured', () => {
     );
     assert.deepEqual([c.address, c.port, c.user, c.identityFile, c.becomePassword, c.connectTimeoutMs], ['10.1.2.3', 2200, 'ops', '/abs/k', 'pw-from-inventory', 30_000]);
   });
+  test("ansible_ssh_args: Ansible's default value is harmless, a ProxyJump in it is honoured, common args come after it", async () => {
+    const plain = await conn('hosts.yml', 'all:\n  hosts:\n    vm1: { ansible_ssh_args: "-C -o ControlMaster=auto -o ControlPersist=60s" }\n');
+    assert.equal(plain.jumps, undefined);
+    const c = await conn('hosts.yml', 'all:\n  hosts:\n    vm1:\n      ansible_ssh_args: "-o ProxyJump=ops@gw1"\n      ansible_ssh_common_args: "-o ProxyJump=ops@gw2"\n');
+    assert.deepEqual(c.jumps?.map((j) => j.label), ['ops@gw1']);
+  });
   test('the modern names win over the old ones', async () => {
     const c = await conn('hosts.yml', 'all:\n  hosts:\n    vm1:\n      ansible_host: 10.0.0.9\n      ansible_ssh_host: 10.1.2.3\n');
     assert.equal(c.address, '10.0.0.9');

@@ -146,7 +146,7 @@ export function buildPlan(inv: Inventory, book: Playbook, lib: RoleLibrary, secr
     for (const t of tagged) for (const tag of t.tags) knownTags.add(tag);
     if (limited && !limited.has(p.host)) continue;
     if (opts.startAt !== undefined && !started.has(p.host)) {
-      for (const t of tagged) taskNames.add(t.task.name);
+      for (const t of tagged) taskNames.add(t.task.name).add(`${p.role.module.name} : ${t.task.name}`);
       const at = tagged.findIndex((t) => taskMatches(opts.startAt ?? '', p.role.module.name, t.task.name));
       if (at >= 0) started.add(p.host);
       tagged = at >= 0 ? tagged.slice(at) : [];

@@ -122,6 +122,7 @@ describe('--start-at-task', () => {
   });
   test('a name no task has is an error with a suggestion', () => {
     assert.throws(() => plans({ startAt: 'usres' }), (e: unknown) => e instanceof ConfigError && e.message.includes('--start-at-task "usres": no task of this run has that name (did you mean "users"?)'));
+    assert.throws(() => plans({ startAt: 'app : confgi' }), /--start-at-task "app : confgi": no task of this run has that name \(did you mean "app : config"\?\)/);
     assert.throws(() => plans({ startAt: 'level is b', limit: 'vm1' }), /--start-at-task "level is b": no task of this run has that name \(did you mean "level is a"\?\)/);
   });
 });

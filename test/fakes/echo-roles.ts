@@ -20,7 +20,8 @@ export async function echoRoles(): Promise<RoleLibrary> {
       join(dir, 'roles', name, 'index.ts'),
       `import { defineRole } from ${JSON.stringify(pathToFileURL(join(SRC, 'engine/types.ts')).href)};
 import { uncheckedTask } from ${JSON.stringify(pathToFileURL(join(SRC, 'engine/task.ts')).href)};
-const t = (name: string, tags: string[] = []) => uncheckedTask({ name, tags, why: 'a test task', apply: async () => undefined });
+import { sh } from ${JSON.stringify(pathToFileURL(join(SRC, 'remote/command.ts')).href)};
+const t = (name: string, tags: string[] = []) => uncheckedTask({ name, tags, why: 'a test task', apply: async (ctx) => void (await ctx.run(sh\`ran \${name}\`)) });
 export default defineRole<{ level: string; count: number }>({
   name: '${name}',
   description: 'test role',

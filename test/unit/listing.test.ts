@@ -14,6 +14,10 @@ import { buildPlan, taskMatches, type PlanOptions } from '../../src/engine/plan.
 import type { RoleLibrary } from '../../src/engine/roles.ts';
 import { main } from '../../src/cli.ts';
 import { echoRoles } from '../fakes/echo-roles.ts';
+import { FakeConnection } from '../fakes/fake-connection.ts';
+import { RecordingDisplay } from '../../src/engine/events.ts';
+import { runPlans } from '../../src/engine/runner.ts';
+import type { OpenConnection } from '../../src/engine/session.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 let lib: RoleLibrary;
@@ -124,6 +128,20 @@ describe('--start-at-task', () => {
     assert.throws(() => plans({ startAt: 'usres' }), (e: unknown) => e instanceof ConfigError && e.message.includes('--start-at-task "usres": no task of this run has that name (did you mean "users"?)'));
     assert.throws(() => plans({ startAt: 'app : confgi' }), /--start-at-task "app : confgi": no task of this run has that name \(did you mean "app : config"\?\)/);
     assert.throws(() => plans({ startAt: 'level is b', limit: 'vm1' }), /--start-at-task "level is b": no task of this run has that name \(did you mean "level is a"\?\)/);
+  });
+});
+
+describe('--start-at-task in a run', () => {
+  test('the host session runs only the tasks from the match on', async () => {
+    const conns: FakeConnection[] = [];
+    const open: OpenConnection = async (spec) => {
+      const c = new FakeConnection([], { name: spec.name });
+      conns.push(c);
+      return c;
+    };
+    const report = await runPlans(plans({ startAt: 'base : level*', limit: 'vm1' }), { check: false, forks: 1, display: new RecordingDisplay(), open });
+    assert.deepEqual(conns[0]?.commands.filter((c) => c.startsWith('ran ')), ["ran $'level is a'", 'ran config', 'ran start']);
+    assert.equal(report.hosts.vm1?.changed, 3);
   });
 });
 

@@ -32,8 +32,11 @@ export interface Inventory extends HostIndex {
 
 type GroupNode = { hosts?: Record<string, Vars | null> | null; vars?: Vars | null; children?: Record<string, GroupNode | null> | null } | null;
 
-// Native connection keys (every ansible_* key is a connection key too).
-const CONNECTION_KEYS = new Set(['host', 'port', 'user', 'identityFile', 'become', 'host_key_checking']);
+const CONNECTION_KEYS = new Set([
+  'ansible_host', 'ansible_port', 'ansible_user', 'ansible_ssh_private_key_file', 'ansible_become',
+  'ansible_become_password', 'host', 'port', 'user', 'identityFile', 'become', 'host_key_checking',
+  'ansible_ssh_common_args', 'ansible_ssh_extra_args',
+]);
 
 export async function loadInventory(file: string, roleVars: Record<string, object>): Promise<Inventory> {
   const text = await readConfigText(file, 'inventory');

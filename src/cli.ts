@@ -5,6 +5,9 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ConfigError } from './config/errors.ts';
+import { ignoredKeyNotes } from './config/ansible-keys.ts';
+import { loadExtraVars, withExtraVars } from './config/extra-vars.ts';
+import type { Vars } from './engine/types.ts';
 import { connectionOf, loadInventory, type Inventory, type SshContext } from './config/inventory.ts';
 import { loadSshConfig } from './remote/ssh-config.ts';
 import { selectHosts } from './config/patterns.ts';
@@ -14,8 +17,9 @@ import { RecordingDisplay, type Display } from './engine/events.ts';
 import { batchSizes } from './engine/batches.ts';
 import { DOCKER_VERSION, FACTS } from './engine/facts.ts';
 import { buildPlan, limitTermProblem } from './engine/plan.ts';
+import { formatListing, hostsPerPlay } from './engine/listing.ts';
 import { formatChanges, formatRecap, toJsonReport } from './engine/recap.ts';
-import { loadRoleLibrary } from './engine/roles.ts';
+import { loadRoleLibrary, type RoleLibrary } from './engine/roles.ts';
 import { runPlans, type RunReport } from './engine/runner.ts';
 import type { OpenConnection } from './engine/session.ts';
 import { Masker } from './remote/mask.ts';
@@ -42,8 +46,14 @@ options:
   -i, --inventory FILE   inventory YAML (default inventory/hosts.yml)
   -p, --playbook FILE    playbook YAML (default playbooks/site.yml)
   -l, --limit PATTERN    only these hosts/groups (Ansible pattern syntax)
+  -e, --extra-vars VARS  key=value (strings), @FILE (YAML/JSON) or a JSON mapping; repeatable,
+                         merged in order, wins over inventory, play and role variables
   -t, --tags A,B         only tasks with these tags
       --skip-tags A,B    skip tasks with these tags
+      --start-at-task NAME  skip each host's tasks before the first named NAME
+                         (or "role : NAME"; globs allowed)
+      --list-hosts       print the hosts each play would run on, then stop (no connection)
+      --list-tasks       print the tasks each play would run, with their tags, then stop
   -f, --forks N          hosts at once (default 5)
   -C, --check            apply in check mode (same as the check command)
   -D, --diff             show diffs of changed files
@@ -63,8 +73,12 @@ interface Cli {
   inventory: string;
   playbook: string;
   limit?: string;
+  extraVars: string[];
   tags?: string[];
   skipTags?: string[];
+  startAt?: string;
+  listHosts: boolean;
+  listTasks: boolean;
   forks: number;
   check: boolean;
   diff: boolean;
@@ -88,8 +102,12 @@ export function parseCli(argv: string[]): Cli {
       inventory: { type: 'string', short: 'i' },
       playbook: { type: 'string', short: 'p' },
       limit: { type: 'string', short: 'l' },
+      'extra-vars': { type: 'string', short: 'e', multiple: true },
       tags: { type: 'string', short: 't' },
       'skip-tags': { type: 'string' },
+      'start-at-task': { type: 'string' },
+      'list-hosts': { type: 'boolean' },
+      'list-tasks': { type: 'boolean' },
       forks: { type: 'string', short: 'f' },
       check: { type: 'boolean', short: 'C' },
       diff: { type: 'boolean', short: 'D' },
@@ -106,13 +124,22 @@ export function parseCli(argv: string[]): Cli {
   const forks = wholeNumber('--forks', values.forks, 5, 1);
   const lockTimeoutS = wholeNumber('--lock-timeout', values['lock-timeout'], 300, 0);
   const historyCount = wholeNumber('-n', values.n, 10, 1);
+  const startAt = values['start-at-task'];
+  if (startAt !== undefined && !startAt.trim()) throw new ConfigError('--start-at-task needs the name of a task');
+  for (const flag of ['list-hosts', 'list-tasks', 'start-at-task'] as const) {
+    if (values[flag] !== undefined && !['apply', 'check', 'validate'].includes(command)) throw new ConfigError(`--${flag} is for apply, check and validate, not ${command}`);
+  }
   return {
     command,
     inventory: values.inventory ?? 'inventory/hosts.yml',
     playbook: values.playbook ?? 'playbooks/site.yml',
     limit: values.limit,
+    extraVars: values['extra-vars'] ?? [],
     tags: list(values.tags),
     skipTags: list(values['skip-tags']),
+    ...(startAt !== undefined ? { startAt } : {}),
+    listHosts: values['list-hosts'] === true,
+    listTasks: values['list-tasks'] === true,
     forks,
     check: command === 'check' || values.check === true,
     diff: values.diff === true,
@@ -132,10 +159,13 @@ function wholeNumber(flag: string, value: string | undefined, dflt: number, min:
   return n;
 }
 
-async function load(cli: Cli) {
+async function load(cli: Cli): Promise<{ lib: RoleLibrary; inv: Inventory; extra: Vars }> {
   const lib = await loadRoleLibrary(join(ROOT, 'roles'), join(ROOT, 'files'));
-  const inv = await loadInventory(cli.inventory, lib.varsSchema);
-  return { lib, inv };
+  const loaded = await loadInventory(cli.inventory, lib.varsSchema);
+  const extra = await loadExtraVars(cli.extraVars, lib.varsSchema);
+  const inv = withExtraVars(loaded, extra);
+  for (const note of ignoredKeyNotes(inv.byName.values())) console.error(note);
+  return { lib, inv, extra };
 }
 
 /** A report path must be writable before any host is touched (else the run's result is lost). */
@@ -169,9 +199,25 @@ async function cmdRun(cli: Cli): Promise<number> {
   if (cli.json) checkOutputPath(cli.json, '--json');
   if (cli.html) checkOutputPath(cli.html, '--html');
   if (cli.json && cli.html && resolve(cli.json) === resolve(cli.html)) throw new ConfigError(`--json and --html name the same file: ${cli.html}`);
-  const { lib, inv } = await load(cli);
+  const { lib, inv, extra } = await load(cli);
   const book = await loadPlaybook(cli.playbook, lib.varsSchema);
-  const plans = buildPlan(inv, book, lib, readDotenv(inv.dir), { limit: cli.limit, tags: cli.tags, skipTags: cli.skipTags, sshConfig: loadSshConfig() });
+  // --list-hosts alone needs no variables or secrets: the patterns and --limit only.
+  if (cli.listHosts && !cli.listTasks) {
+    console.log(formatListing(book, hostsPerPlay(inv, book, cli.limit), { hosts: true }));
+    return EXIT.ok;
+  }
+  const plans = buildPlan(inv, book, lib, readDotenv(inv.dir), {
+    limit: cli.limit,
+    tags: cli.tags,
+    skipTags: cli.skipTags,
+    sshConfig: loadSshConfig(),
+    extraVars: extra,
+    ...(cli.startAt !== undefined ? { startAt: cli.startAt } : {}),
+  });
+  if (cli.listTasks) {
+    console.log(formatListing(book, hostsPerPlay(inv, book, cli.limit), { hosts: cli.listHosts, plans }));
+    return EXIT.ok;
+  }
   if (cli.command === 'validate') {
     for (const p of plans) {
       const n = p.roles.reduce((a, r) => a + r.tasks.length, 0);

@@ -93,32 +93,64 @@ export function lineOf(src: LoadedYaml, path: readonly (string | number)[]): str
   return range ? `:${src.lines.linePos(range[0]).line}` : '';
 }
 
+/** What one ajv error says: the path of the offending key and a message meant for a person. */
+export interface AjvProblem {
+  segs: string[];
+  msg: string;
+  unknownKey: boolean;
+}
+
+/**
+ * The path and message of an ajv error, or undefined for the noise ajv emits for each branch of a
+ * oneOf/anyOf. An unknown key gets a "did you mean"; a schema node carrying `x-explain` (a
+ * key provision refuses, or one whose accepted forms ajv would list branch by branch) has its
+ * own message instead of ajv's.
+ */
+export function describeAjvError(err: ErrorObject, schema?: object): AjvProblem | undefined {
+  if (err.keyword === 'oneOf' || err.keyword === 'anyOf') return undefined;
+  const segs = err.instancePath.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  let msg = err.message ?? 'is invalid';
+  if (err.keyword === 'additionalProperties') {
+    const key = String((err.params as { additionalProperty: string }).additionalProperty);
+    segs.push(key);
+    const hint = schema ? suggest(key, knownKeys(schema, err.schemaPath)) : undefined;
+    return { segs, msg: `unknown key${hint ? ` (did you mean "${hint}"?)` : ''}`, unknownKey: true };
+  }
+  if (err.keyword === 'required') {
+    msg = `missing required key "${String((err.params as { missingProperty: string }).missingProperty)}"`;
+  } else if (err.keyword === 'enum') {
+    msg = `must be one of ${((err.params as { allowedValues: unknown[] }).allowedValues ?? []).map(String).join(', ')}`;
+  }
+  const explained = schema ? explanationOf(schema, err.schemaPath) : undefined;
+  return { segs, msg: explained ?? msg, unknownKey: false };
+}
+
 /** ajv error → "file:line: a/b/c: message" with the line of the offending node where known. */
 export function formatAjvErrors(src: LoadedYaml, errors: ErrorObject[] | null | undefined, schema?: object): string[] {
   const out = new Set<string>();
   for (const err of errors ?? []) {
-    const segs = err.instancePath.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
-    let msg = err.message ?? 'is invalid';
-    if (err.keyword === 'additionalProperties') {
-      const key = String((err.params as { additionalProperty: string }).additionalProperty);
-      segs.push(key);
-      const hint = schema ? suggest(key, knownKeys(schema, err.schemaPath)) : undefined;
-      msg = `unknown key${hint ? ` (did you mean "${hint}"?)` : ''}`;
-    } else if (err.keyword === 'required') {
-      msg = `missing required key "${String((err.params as { missingProperty: string }).missingProperty)}"`;
-    } else if (err.keyword === 'enum') {
-      msg = `must be one of ${((err.params as { allowedValues: unknown[] }).allowedValues ?? []).map(String).join(', ')}`;
-    }
-    // Skip the noise ajv emits for each branch of a oneOf/anyOf when a clearer error exists.
-    if (err.keyword === 'oneOf' || err.keyword === 'anyOf') continue;
+    const p = describeAjvError(err, schema);
+    if (!p) continue;
     // An unknown key is shown on its own line (its value may be a block starting lines later).
-    const node = err.keyword === 'additionalProperties' ? keyNode(src.doc, segs) : src.doc.getIn(segs, true);
+    const node = p.unknownKey ? keyNode(src.doc, p.segs) : src.doc.getIn(p.segs, true);
     const range = isNode(node) ? node.range : undefined;
     const line = range ? `:${src.lines.linePos(range[0]).line}` : '';
-    out.add(`${src.file}${line}: ${segs.join('/') || '(top)'}: ${msg}`);
+    out.add(`${src.file}${line}: ${p.segs.join('/') || '(top)'}: ${p.msg}`);
   }
   if (out.size === 0 && errors?.length) out.add(`${src.file}: ${errors[0]?.message ?? 'invalid'}`);
   return [...out];
+}
+
+/** The outermost `x-explain` on the schema path of an error (the message that replaces ajv's). */
+function explanationOf(schema: object, schemaPath: string): string | undefined {
+  let node: unknown = schema;
+  for (const seg of schemaPath.replace(/^#\//, '').split('/')) {
+    if (typeof node !== 'object' || node === null) return undefined;
+    const why = (node as Record<string, unknown>)['x-explain'];
+    if (typeof why === 'string') return why;
+    node = (node as Record<string, unknown>)[seg.replace(/~1/g, '/').replace(/~0/g, '~')];
+  }
+  return undefined;
 }
 
 /** The property names the schema object at `schemaPath` (an additionalProperties error's) knows. */

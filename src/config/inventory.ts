@@ -13,6 +13,7 @@ import { deepMerge } from './merge.ts';
 import type { HostIndex } from './patterns.ts';
 import { looksLikeIni, parseIniInventory } from './ansible/ini.ts';
 import { iniToTree } from './ansible/ini-tree.ts';
+import { ansibleBool } from './ansible-keys.ts';
 
 export interface InventoryHost {
   name: string;
@@ -42,7 +43,8 @@ export async function loadInventory(file: string, roleVars: Record<string, objec
   let root: Record<string, GroupNode>;
   if (looksLikeIni(text)) {
     // An Ansible INI inventory: parsed, its vars checked with file:line, then walked as the YAML layout.
-    root = iniToTree(parseIniInventory(text, file), await validatorFor(inventoryVarsSchema(roleVars)));
+    const varsSchema = inventoryVarsSchema(roleVars);
+    root = iniToTree(parseIniInventory(text, file), await validatorFor(varsSchema), varsSchema);
   } else {
     const src = parseYamlText(text, file, 'inventory');
     const schema = inventorySchema(roleVars);
@@ -116,37 +118,41 @@ export function connectionOf(inv: Inventory, host: InventoryHost, becomePassword
     for (const k of keys) if (v[k] !== undefined && v[k] !== null) return v[k] as T;
     return undefined;
   };
-  let key = pick<string>('identityFile', 'ansible_ssh_private_key_file');
+  let key = pick<string>('identityFile', 'ansible_ssh_private_key_file', 'ansible_private_key_file');
   if (key?.startsWith('~/')) key = resolve(homedir(), key.slice(2));
   else if (key && !isAbsolute(key)) key = resolve(inv.dir, key);
   const args: SshOptions = {};
-  for (const k of ['ansible_ssh_common_args', 'ansible_ssh_extra_args']) {
+  for (const k of ['ansible_ssh_args', 'ansible_ssh_common_args', 'ansible_ssh_extra_args']) {
     const text = pick<string>(k);
-    // Ansible puts the common args before the extra args on ssh's command line: the first value wins.
+    // Ansible's ssh command line: ssh_args, then the common args, then the extra args; the first value wins.
     if (typeof text === 'string') for (const [o, val] of Object.entries(parseSshArgs(text, `${inv.file}: host ${host.name}: ${k}`))) args[o as keyof SshOptions] ??= val;
   }
   const { target, jumps } = resolveSsh(
     {
       label: host.name,
-      destination: pick<string>('host', 'ansible_host') ?? host.name,
-      port: pick<number>('port', 'ansible_port'),
-      user: pick<string>('user', 'ansible_user'),
+      destination: pick<string>('host', 'ansible_host', 'ansible_ssh_host') ?? host.name,
+      // Ansible takes "22" as well as 22 (the schema allows only digits).
+      port: numberOf(pick<number | string>('port', 'ansible_port', 'ansible_ssh_port')),
+      user: pick<string>('user', 'ansible_user', 'ansible_ssh_user'),
       identityFile: key,
       // Ansible's ansible_host_key_checking: false means off.
-      hostKeyChecking: pick<HostKeyPolicy>('host_key_checking') ?? (v.ansible_host_key_checking === false ? 'off' : undefined),
+      hostKeyChecking: pick<HostKeyPolicy>('host_key_checking') ?? (ansibleBool(pick('ansible_host_key_checking', 'ansible_ssh_host_key_checking')) === false ? 'off' : undefined),
       args,
     },
     ssh.config,
   );
   const more = target.identityFiles.filter((f) => f !== key);
+  const timeout = numberOf(pick<number | string>('ansible_timeout', 'ansible_ssh_timeout'));
   return {
     name: host.name,
     address: target.address,
     port: target.port,
     user: target.user,
     identityFile: key,
-    become: pick<boolean>('become', 'ansible_become') ?? false,
-    becomePassword: pick<string>('ansible_become_password') ?? becomePassword,
+    // "no", "false", 0 are false: only what Ansible's boolean() takes as true becomes root.
+    become: ansibleBool(pick('become', 'ansible_become')) ?? false,
+    becomePassword: passwordOf(pick('ansible_become_password', 'ansible_become_pass', 'ansible_sudo_pass')) ?? becomePassword,
+    ...(timeout !== undefined ? { connectTimeoutMs: timeout * 1000 } : {}),
     hostKeyChecking: target.hostKeyChecking,
     ...(more.length ? { identityFiles: more } : {}),
     ...(target.identitiesOnly ? { identitiesOnly: true } : {}),
@@ -154,6 +160,16 @@ export function connectionOf(inv: Inventory, host: InventoryHost, becomePassword
     ...(jumps.length ? { jumps } : {}),
     ...(ssh.keyPassphrase ? { keyPassphrase: ssh.keyPassphrase } : {}),
   };
+}
+
+/** A number given as a number or as digits (the schema has checked which). */
+function numberOf(v: number | string | undefined): number | undefined {
+  return v === undefined ? undefined : Number(v);
+}
+
+/** An INI inventory reads ansible_become_password=12345678 as a number; sudo wants the text. */
+function passwordOf(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined;
 }
 
 /** Host vars without connection keys: what roles see. */

@@ -6,9 +6,10 @@ export interface HostIndex {
   groups: Map<string, string[]>;
 }
 
-function globToRegExp(glob: string): RegExp {
+/** A shell glob (* and ?) as an anchored regular expression; everything else is literal. */
+export function globToRegExp(glob: string): RegExp {
   const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${body}$`);
+  return new RegExp(`^${body}$`, 's');
 }
 
 function matchOne(term: string, idx: HostIndex): string[] {

@@ -5,7 +5,7 @@ import { accessSync, constants, statSync } from 'node:fs';
 import { ConfigError } from '../config/errors.ts';
 import { connectionOf, roleVarsOf, type Inventory } from '../config/inventory.ts';
 import { deepMerge } from '../config/merge.ts';
-import { selectHosts, suggest } from '../config/patterns.ts';
+import { globToRegExp, selectHosts, suggest } from '../config/patterns.ts';
 import type { Playbook } from '../config/playbook.ts';
 import { lookupSecret, resolveSecrets, type SecretSource } from '../config/secrets.ts';
 import type { ConnectionSpec } from '../remote/ssh.ts';
@@ -17,6 +17,10 @@ export interface PlannedRole {
   name: string;
   tasks: Task[];
   handlers: Handler[];
+  /** Index of the play this role runs in (--list-tasks groups by play). */
+  play?: number;
+  /** Tags every task of the role inherits: the role's name, the play's and the role reference's tags. */
+  inheritedTags?: string[];
 }
 
 export interface HostPlan {
@@ -35,6 +39,10 @@ export interface PlanOptions {
   skipTags?: string[];
   /** The user's ssh config (the CLI reads it; tests pass their own or none). */
   sshConfig?: SshConfigSource;
+  /** -e variables: over play and role variables too (the CLI has merged them into the hosts already). */
+  extraVars?: Vars;
+  /** --start-at-task: each host skips its tasks before the first whose name matches (exactly or as a glob). */
+  startAt?: string;
 }
 
 interface Pending {
@@ -43,6 +51,7 @@ interface Pending {
   vars: Vars;
   names: string[];
   extraTags: string[];
+  play: number;
 }
 
 /** Problems that many hosts share are listed once, with the hosts. */
@@ -73,6 +82,7 @@ export function buildPlan(inv: Inventory, book: Playbook, lib: RoleLibrary, secr
   }
 
   const pending: Pending[] = [];
+  const extra = roleVarsOf({ name: '-e', vars: opts.extraVars ?? {}, groups: [] });
   const secretNeeds = new Map<string, { name: string; role: string; hosts: string[]; key?: string }>();
   book.plays.forEach((play, pi) => {
     const sel = selectHosts(play.hosts, inv);
@@ -86,7 +96,7 @@ export function buildPlan(inv: Inventory, book: Playbook, lib: RoleLibrary, secr
       for (const h of sel.hosts) {
         const host = inv.byName.get(h);
         if (!host) continue;
-        const vars = deepMerge(role.defaults, roleVarsOf(host), play.vars, ref.vars);
+        const vars = deepMerge(role.defaults, roleVarsOf(host), play.vars, ref.vars, extra);
         const names = role.module.secrets?.(vars) ?? [];
         const keys = role.module.secretKeys?.(vars) ?? {};
         for (const name of names) {
@@ -94,7 +104,7 @@ export function buildPlan(inv: Inventory, book: Playbook, lib: RoleLibrary, secr
           if (!need.hosts.includes(h)) need.hosts.push(h);
           secretNeeds.set(name, need);
         }
-        pending.push({ host: h, role, vars, names, extraTags: [ref.role, ...play.tags, ...ref.tags] });
+        pending.push({ host: h, role, vars, names, extraTags: [ref.role, ...play.tags, ...ref.tags], play: pi });
       }
     });
   });
@@ -113,6 +123,9 @@ export function buildPlan(inv: Inventory, book: Playbook, lib: RoleLibrary, secr
   // Every role builds its tasks for every selected host (validation is the building itself).
   const knownTags = new Set<string>(['always']);
   const plans = new Map<string, HostPlan>();
+  // --start-at-task: the hosts that have reached the task, and every task name for "did you mean".
+  const started = new Set<string>();
+  const taskNames = new Set<string>();
   for (const p of pending) {
     const mine = Object.fromEntries(p.names.filter((n) => secrets[n] !== undefined).map((n) => [n, secrets[n] as string]));
     if (Object.keys(mine).length < p.names.length) continue; // reported as missing above
@@ -124,12 +137,20 @@ export function buildPlan(inv: Inventory, book: Playbook, lib: RoleLibrary, secr
       first = p.role.module.startsFirst?.(input) ?? false;
     } catch (e) {
       const msgs = e instanceof VarsError ? e.problems : [(e as Error).message];
-      for (const m of msgs) problems.add(`${inv.file}: role ${p.role.module.name}: ${m}`, p.host);
+      // Role messages start with the key the user wrote; a key given with -e came from there.
+      const from = (m: string) => (Object.hasOwn(extra, /^[A-Za-z_]\w*/.exec(m)?.[0] ?? '') ? '-e' : inv.file);
+      for (const m of msgs) problems.add(`${from(m)}: role ${p.role.module.name}: ${m}`, p.host);
       continue;
     }
-    const tagged = tasks.map((t) => ({ task: t, tags: [...p.extraTags, ...t.tags] }));
+    let tagged = tasks.map((t) => ({ task: t, tags: [...p.extraTags, ...t.tags] }));
     for (const t of tagged) for (const tag of t.tags) knownTags.add(tag);
     if (limited && !limited.has(p.host)) continue;
+    if (opts.startAt !== undefined && !started.has(p.host)) {
+      for (const t of tagged) taskNames.add(t.task.name).add(`${p.role.module.name} : ${t.task.name}`);
+      const at = tagged.findIndex((t) => taskMatches(opts.startAt ?? '', p.role.module.name, t.task.name));
+      if (at >= 0) started.add(p.host);
+      tagged = at >= 0 ? tagged.slice(at) : [];
+    }
     const host = inv.byName.get(p.host);
     if (!host) continue;
     let plan = plans.get(p.host);
@@ -147,14 +168,21 @@ export function buildPlan(inv: Inventory, book: Playbook, lib: RoleLibrary, secr
     }
     if (first) plan.startFirst = true;
     plan.secrets.push(...Object.values(mine), ...(p.role.module.sensitive?.(p.vars) ?? []));
-    plan.roles.push({ name: p.role.module.name, tasks: tagged.filter((t) => selected(t.tags, opts)).map((t) => t.task), handlers: p.role.module.handlers ?? [] });
+    plan.roles.push({
+      name: p.role.module.name,
+      tasks: tagged.filter((t) => selected(t.tags, opts)).map((t) => t.task),
+      handlers: p.role.module.handlers ?? [],
+      play: p.play,
+      inheritedTags: [...new Set(p.extraTags)],
+    });
   }
 
   // A key file that is missing or unreadable would otherwise surface as "unreachable" later.
   for (const plan of plans.values()) {
     const key = plan.connection.identityFile;
     if (!key) continue;
-    const named = inv.byName.get(plan.name)?.vars.identityFile !== undefined ? 'identityFile' : 'ansible_ssh_private_key_file';
+    const vars = inv.byName.get(plan.name)?.vars ?? {};
+    const named = ['identityFile', 'ansible_ssh_private_key_file', 'ansible_private_key_file'].find((k) => vars[k] !== undefined && vars[k] !== null) ?? 'ansible_ssh_private_key_file';
     const why = keyFileProblem(key);
     if (why) problems.add(`${inv.file}: ${named} of ${plan.name}: ${key}: ${why}`);
   }
@@ -164,8 +192,18 @@ export function buildPlan(inv: Inventory, book: Playbook, lib: RoleLibrary, secr
       if (!knownTags.has(t)) problems.add(`${flag} ${t}: no task has this tag (known: ${[...knownTags].sort().join(', ')})`);
     }
   }
+  if (opts.startAt !== undefined && started.size === 0 && plans.size > 0) {
+    const hint = suggest(opts.startAt, taskNames);
+    problems.add(`--start-at-task ${JSON.stringify(opts.startAt)}: no task of this run has that name${hint ? ` (did you mean "${hint}"?)` : ''}`);
+  }
   if (problems.list.length) throw new ConfigError('invalid input; nothing was changed', problems.list);
   return [...plans.values()];
+}
+
+/** Ansible's --start-at-task test: the task's name, or "role : name", equal to NAME or matching it as a glob. */
+export function taskMatches(pattern: string, role: string, task: string): boolean {
+  const re = globToRegExp(pattern);
+  return [task, `${role} : ${task}`].some((n) => n === pattern || re.test(n));
 }
 
 function selected(tags: string[], opts: PlanOptions): boolean {

@@ -27,7 +27,7 @@ describe('INI inventory through loadInventory', () => {
     const file = join(FIX, 'bad.ini');
     await assert.rejects(loadInventory(file, ROLE_VARS), (e: unknown) => {
       assert.ok(e instanceof ConfigError);
-      assert.ok(e.problems.includes(`${file}:2: ansible_port: must be integer`), e.message);
+      assert.ok(e.problems.includes(`${file}:2: ansible_port: must be a port number from 1 to 65535 (22 or "22")`), e.message);
       assert.ok(e.problems.includes(`${file}:4: bogus_key: unknown key`), e.message);
       return true;
     });

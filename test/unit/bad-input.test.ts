@@ -88,8 +88,8 @@ const CASES: Case[] = [
   { name: 'inventory with no hosts', make: raw('all:\n  vars: {}\n'), says: /hosts\.yml: the inventory has no hosts/ },
   // Types and ranges
   { name: 'ansible_port not a number', make: inv({ ansible_port: 'twenty-two' }), says: /hosts\.yml:\d+: all\/hosts\/vm1\/ansible_port/ },
-  { name: 'ansible_port out of range', make: inv({ ansible_port: 70000 }), says: /hosts\.yml:\d+: all\/hosts\/vm1\/ansible_port: must be <= 65535/ },
-  { name: 'ansible_port zero', make: inv({ ansible_port: 0 }), says: /all\/hosts\/vm1\/ansible_port: must be >= 1/ },
+  { name: 'ansible_port out of range', make: inv({ ansible_port: 70000 }), says: /hosts\.yml:\d+: all\/hosts\/vm1\/ansible_port: must be a port number from 1 to 65535/ },
+  { name: 'ansible_port zero', make: inv({ ansible_port: 0 }), says: /all\/hosts\/vm1\/ansible_port: must be a port number from 1 to 65535/ },
   { name: 'ansible_become not a boolean', make: inv({ ansible_become: 'maybe' }), says: /all\/hosts\/vm1\/ansible_become/ },
   { name: 'http_port a string', make: inv({}, { http_port: 'eighty' }), says: /all\/vars\/http_port: must be integer/ },
   { name: 'log_collector not one of the two', make: inv({}, { log_collector: 'fluentd' }), says: /all\/vars\/log_collector: must be one of promtail, alloy/ },
@@ -102,6 +102,17 @@ const CASES: Case[] = [
   { name: 'empty app target job', make: inv({}, { app_metrics_targets: [{ job: '', targets: ['a:1'] }] }), says: /app_metrics_targets\[0\]\.job/ },
   { name: 'app target with a shell metacharacter', make: inv({}, { app_metrics_targets: [{ job: 'a', targets: ['a;b:1'] }] }), says: /app_metrics_targets\[0\]/ },
   { name: 'replace_containers with $()', make: inv({}, { replace_containers: ['$(reboot)'] }), says: /all\/vars\/replace_containers\/0: must match pattern/ },
+  // ansible_* keys: unknown ones suggested, behaviour-changing ones refused (never ignored)
+  { name: 'ansible_hots typo', make: inv({ ansible_hots: '10.0.0.1' }), says: /hosts\.yml:\d+: all\/hosts\/vm1\/ansible_hots: unknown key \(did you mean "ansible_host"\?\)/ },
+  { name: 'an ansible_* key nobody knows', make: inv({}, { ansible_frobnicate: true }), says: /hosts\.yml:\d+: all\/vars\/ansible_frobnicate: unknown key/ },
+  { name: 'INI inventory with ansible_hots', make: raw('[web]\nvm1 ansible_hots=127.0.0.1\n'), says: /hosts\.yml:2: ansible_hots: unknown key \(did you mean "ansible_host"\?\)/ },
+  { name: 'ansible_become_user other than root', make: inv({ ansible_become_user: 'postgres' }), says: /hosts\.yml:\d+: all\/hosts\/vm1\/ansible_become_user: only root is supported/ },
+  { name: 'ansible_become_method su', make: inv({ ansible_become_method: 'su' }), says: /all\/hosts\/vm1\/ansible_become_method: only sudo/ },
+  { name: 'ansible_connection local', make: inv({ ansible_connection: 'local' }), says: /all\/hosts\/vm1\/ansible_connection: provision reaches every host over SSH/ },
+  { name: 'ansible_ssh_pass (value never shown)', make: inv({}, { ansible_ssh_pass: 'Hunter2-pw' }), says: /all\/vars\/ansible_ssh_pass: SSH passwords are not used \(and never printed\): log in with a key file(?![^]*Hunter2)/ },
+  { name: 'ansible_password in INI group vars', make: raw('[web]\nvm1\n[web:vars]\nansible_password=Hunter2-pw\n'), says: /hosts\.yml:4: ansible_password: SSH passwords are not used(?![^]*Hunter2)/ },
+  { name: 'ansible_become_flags with -i', make: inv({ ansible_become_flags: '-i' }), says: /all\/hosts\/vm1\/ansible_become_flags: provision runs sudo -H itself/ },
+  { name: 'ansible_ssh_timeout not a number', make: inv({ ansible_ssh_timeout: 'soon' }), says: /all\/hosts\/vm1\/ansible_ssh_timeout: must be a whole number of seconds/ },
   // Groups, roles, tags, patterns
   { name: 'a group of the wrong shape', make: raw('all:\n  hosts:\n    vm1:\n  children:\n    web: [vm1]\n'), says: /hosts\.yml:5: all\/children\/web: must be object,null/ },
   { name: 'unknown role in the playbook', make: (d) => { writeFileSync(d.inv, inventory(d)); const p = join(d.dir, 'book.yml'); writeFileSync(p, '- hosts: all\n  roles: [dockr]\n'); return ['-p', p]; }, says: /book\.yml: 0\/roles\/0: unknown role "dockr"/ },
@@ -118,6 +129,19 @@ const CASES: Case[] = [
   { name: 'a stray argument', make: args('extra'), says: /unexpected argument: extra/ },
   { name: '--json into a missing directory', make: args('--json', '/nonexistent/dir/report.json'), says: /\/nonexistent\/dir\/report\.json/ },
   { name: 'missing playbook', make: args('-p', '/nonexistent/book.yml'), says: /\/nonexistent\/book\.yml: cannot read playbook/ },
+  // -e extra vars
+  { name: '-e with an unknown key', make: args('-e', 'domian=x.test'), says: /-e #1 domian=…: domian: unknown key \(did you mean "domain"\?\)/ },
+  { name: '-e key=value where a number is wanted', make: args('-e', 'http_port=8080'), says: /-e #1 http_port=…: http_port: must be integer \(key=value gives a string/ },
+  { name: '-e a word that is not key=value', make: args('-e', 'verbose'), says: /-e #1: expected key=value, @FILE or a JSON\/YAML mapping/ },
+  { name: '-e broken inline JSON', make: args('-e', '{"domain": "x.test"'), says: /-e #1:1:\d+: / },
+  { name: '-e @file that is missing', make: args('-e', '@/nonexistent/vars.yml'), says: /\/nonexistent\/vars\.yml: cannot read extra vars file: ENOENT/ },
+  { name: '-e @file with a bad value on its line', make: (d) => { writeFileSync(d.inv, inventory(d)); const f = join(d.dir, 'vars.yml'); writeFileSync(f, 'domain: example.test\nstacks_dir: relative/dir\n'); return ['-e', `@${f}`]; }, says: /vars\.yml:2: stacks_dir: must match pattern/ },
+  { name: '-e domain with $()', make: args('-e', 'domain=x$(reboot).test'), says: /-e: role infra: domain: "x\$\(reboot\)\.test" is not a valid lowercase DNS name/ },
+  // --list-hosts / --list-tasks / --start-at-task
+  { name: '--start-at-task with a typo', make: args('--start-at-task', 'service docker enabled and runing'), says: /--start-at-task "service docker enabled and runing": no task of this run has that name \(did you mean "service docker enabled and running"\?\)/ },
+  { name: '--start-at-task empty', make: args('--start-at-task', ''), says: /--start-at-task needs the name of a task/ },
+  { name: '--list-hosts with a --limit typo', make: args('--list-hosts', '--limit', 'vm7'), says: /--limit vm7: "vm7" matches no host or group .*did you mean "vm1"/ },
+  { name: '--list-tasks with an unknown tag', make: args('--list-tasks', '--tags', 'dokcer'), says: /--tags dokcer: no task has this tag/ },
   // .env
   { name: '.env unterminated quote', make: env('GRAFANA_ADMIN_PASSWORD="grafana-pw-123\nPOSTGRES_PASSWORD=postgres-pw-1234\n'), says: /\.env:1: GRAFANA_ADMIN_PASSWORD: the value opens a " quote that is never closed/ },
   { name: '.env duplicate key', make: env(`${GOOD_ENV}POSTGRES_PASSWORD=other-pw-99\n`), says: /\.env:3: POSTGRES_PASSWORD is set again \(first on line 2\)/ },

@@ -75,8 +75,8 @@ describe('cli main', () => {
     const r = await cli('validate', '-i', join(ROOT, 'test/fixtures/inventory/wrong-type.yml'), '-p', BOOK);
     assert.equal(r.code, 2);
     const file = join(ROOT, 'test/fixtures/inventory/wrong-type.yml');
-    assert.ok(r.err.includes(`${file}:4: all/hosts/devvm/ansible_port: must be integer`), r.err);
-    assert.ok(r.err.includes(`${file}:5: all/hosts/devvm/ansible_become: must be boolean`), r.err);
+    assert.ok(r.err.includes(`${file}:4: all/hosts/devvm/ansible_port: must be a port number from 1 to 65535`), r.err);
+    assert.ok(r.err.includes(`${file}:5: all/hosts/devvm/ansible_become: must be a boolean (true/false, yes/no, on/off or 1/0)`), r.err);
   });
 
   test('validate on a missing inventory → 2', async () => {

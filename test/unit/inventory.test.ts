@@ -140,8 +140,8 @@ describe('loadInventory: errors name the file and the path', () => {
   test('wrong types', async () => {
     const e = await configError('wrong-type.yml');
     assert.deepEqual(e.problems, [
-      `${join(FIX, 'wrong-type.yml')}:4: all/hosts/devvm/ansible_port: must be integer`,
-      `${join(FIX, 'wrong-type.yml')}:5: all/hosts/devvm/ansible_become: must be boolean`,
+      `${join(FIX, 'wrong-type.yml')}:4: all/hosts/devvm/ansible_port: must be a port number from 1 to 65535 (22 or "22")`,
+      `${join(FIX, 'wrong-type.yml')}:5: all/hosts/devvm/ansible_become: must be a boolean (true/false, yes/no, on/off or 1/0)`,
     ]);
   });
 

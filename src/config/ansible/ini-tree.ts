@@ -2,32 +2,27 @@
 // membership and precedence for both; each INI vars layer is schema-checked first, with the
 // file:line where its key was written.
 import type { Vars } from '../../engine/types.ts';
-import { ConfigError } from '../errors.ts';
+import { ConfigError, describeAjvError } from '../errors.ts';
 import { deepMerge } from '../merge.ts';
 import type { Validator } from '../validator.ts';
 import type { InventorySource, VarsLayer } from './model.ts';
 
 type Node = { hosts?: Record<string, Vars | null>; vars?: Vars; children?: Record<string, Node> };
 
-function check(layer: VarsLayer, validate: Validator, problems: string[]): void {
+function check(layer: VarsLayer, validate: Validator, problems: string[], schema?: object): void {
   if (validate(layer.vars)) return;
   for (const err of validate.errors ?? []) {
-    if (err.keyword === 'oneOf' || err.keyword === 'anyOf') continue;
-    const segs = err.instancePath.split('/').slice(1);
-    let msg = err.message ?? 'is invalid';
-    if (err.keyword === 'additionalProperties') {
-      segs.push(String((err.params as { additionalProperty: string }).additionalProperty));
-      msg = 'unknown key';
-    }
-    const top = segs[0] ?? '';
-    problems.push(`${layer.origins.get(top) ?? '?'}: ${segs.join('/') || '(top)'}: ${msg}`);
+    const p = describeAjvError(err, schema);
+    if (!p) continue;
+    problems.push(`${layer.origins.get(p.segs[0] ?? '') ?? '?'}: ${p.segs.join('/') || '(top)'}: ${p.msg}`);
   }
 }
 
-export function iniToTree(src: InventorySource, validateVars: Validator): Record<string, Node> {
+/** `schema` (the one `validateVars` was compiled from) lets errors suggest keys and explain refusals. */
+export function iniToTree(src: InventorySource, validateVars: Validator, schema?: object): Record<string, Node> {
   const problems: string[] = [];
-  for (const g of src.groups.values()) for (const l of g.vars) check(l, validateVars, problems);
-  for (const ls of src.hosts.values()) for (const l of ls) check(l, validateVars, problems);
+  for (const g of src.groups.values()) for (const l of g.vars) check(l, validateVars, problems, schema);
+  for (const ls of src.hosts.values()) for (const l of ls) check(l, validateVars, problems, schema);
   if (problems.length) throw new ConfigError(`${src.file}: invalid inventory`, [...new Set(problems)]);
 
   const placed = new Set<string>();

@@ -114,6 +114,10 @@ for s in "${standins[@]}"; do
   eventually "stand-in $name answers on $ports (/, /metrics${paths:+, ${paths// /, }})" 10 client sh -c "$script"
   check "stand-in $name runs as uid $uid" test "$(uid_of "$name")" = "$uid"
 done
+docker kill --signal HUP "$run-promtail" >/dev/null
+eventually "a stand-in logs SIGHUP and keeps running (no restart)" 5 bash -c "
+  docker logs $run-promtail 2>&1 | grep -q 'stand-in for promtail: SIGHUP received' &&
+  [ \"\$(docker inspect -f '{{.State.Running}} {{.RestartCount}}' $run-promtail)\" = 'true 0' ]"
 check "stand-ins are labelled io.provision.standin=true, real images are not" bash -c "
   [ \"\$(docker image inspect provision-test/loki-standin:1 --format '{{index .Config.Labels \"io.provision.standin\"}}')\" = true ] &&
   [ -z \"\$(docker image inspect provision-test/prometheus:debian13 --format '{{index .Config.Labels \"io.provision.standin\"}}')\" ]"

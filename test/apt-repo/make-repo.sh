@@ -36,9 +36,12 @@ have_all() {
   local p
   for p in "${!rename[@]}"; do compgen -G "$DEBS/${p}_*.deb" >/dev/null || return 1; done
 }
+mkdir -p "$DEBS"
+# One download at a time per cache (parallel test runs share it).
+exec 9>"$DEBS/.lock"
+flock 9
 if ! have_all; then
   docker image inspect "$BASE_IMAGE" >/dev/null 2>&1 || bash "$here/../images/base.sh" >&2
-  mkdir -p "$DEBS"
   rm -f "$DEBS"/*.deb
   echo "downloading Debian's ${!rename[*]} into $DEBS" >&2
   docker run --rm -v "$DEBS:/out" "$BASE_IMAGE" sh -c \

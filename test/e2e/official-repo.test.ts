@@ -14,6 +14,9 @@ const VM = 'apt2-vm1';
 const REPO_HOST = 'apt2-repo';
 const BASE_IMAGE = 'provision-test/base:trixie';
 const PLAYBOOK = ['-p', 'playbooks/docker-host.yml'];
+// The repository carries this machine's architecture (make-repo.sh downloads Debian's packages
+// natively), which is also the test VM's.
+const ARCH = execFileSync('dpkg', ['--print-architecture'], { encoding: 'utf8' }).trim();
 const PACKAGES = ['containerd.io', 'docker-buildx-plugin', 'docker-ce', 'docker-ce-cli', 'docker-compose-plugin'];
 
 function docker(...args: string[]): string {
@@ -50,7 +53,7 @@ describe('docker.source official from a local mirror of Docker’s repository', 
       execFileSync('bash', [join(ROOT, 'test/images/base.sh')], { stdio: ['ignore', 'inherit', 'inherit'] });
     }
     execFileSync('bash', [join(ROOT, 'test/apt-repo/make-repo.sh'), dir, 'trixie'], { stdio: ['ignore', 'inherit', 'inherit'] });
-    versions = served(join(dir, 'linux/debian/dists/trixie/stable/binary-amd64/Packages'));
+    versions = served(join(dir, `linux/debian/dists/trixie/stable/binary-${ARCH}/Packages`));
     assert.deepEqual([...versions.keys()].sort(), PACKAGES);
     execFileSync('docker', ['rm', '-f', REPO_HOST], { stdio: 'ignore' });
     docker('run', '-d', '--name', REPO_HOST, '-v', `${dir}:/srv:ro`, BASE_IMAGE, 'busybox', 'httpd', '-f', '-p', '80', '-h', '/srv');
@@ -84,14 +87,14 @@ describe('docker.source official from a local mirror of Docker’s repository', 
 
     // The sources entry: the VM's own architecture and codename, signed-by the keyring.
     const facts = (await vm.sh('dpkg --print-architecture; . /etc/os-release; echo "$VERSION_CODENAME"')).stdout.trim().split('\n');
-    assert.deepEqual(facts, ['amd64', 'trixie']);
+    assert.deepEqual(facts, [ARCH, 'trixie']);
     const list = (await vm.sh('cat /etc/apt/sources.list.d/docker.list')).stdout;
     assert.equal(list, `deb [arch=${facts[0]} signed-by=/etc/apt/keyrings/docker.asc] ${repoUrl} ${facts[1]} stable\n`);
 
     // Installed, from that repository (the version only it has).
     const installed = (await vm.sh(`dpkg-query -W -f='\${Package} \${Version} \${db:Status-Status}\\n' ${PACKAGES.join(' ')}`)).stdout.trim().split('\n');
     assert.deepEqual(installed, PACKAGES.map((p) => `${p} ${versions.get(p)} installed`));
-    assert.match((await vm.sh('apt-cache policy docker-ce')).stdout, new RegExp(`\\*\\*\\* ${re(versions.get('docker-ce')!)} 500\\n\\s+500 ${re(repoUrl)} trixie/stable amd64 Packages`));
+    assert.match((await vm.sh('apt-cache policy docker-ce')).stdout, new RegExp(`\\*\\*\\* ${re(versions.get('docker-ce')!)} 500\\n\\s+500 ${re(repoUrl)} trixie/stable ${ARCH} Packages`));
     const v = (await vm.sh('docker version --format "{{.Server.Version}}" && docker compose version --short')).stdout.trim().split('\n');
     assert.match(v[0] ?? '', /^\d+\.\d+/);
     assert.match(v[1] ?? '', /^v?2\./);

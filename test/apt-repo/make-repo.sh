@@ -68,7 +68,7 @@ for from in "${!rename[@]}"; do
   data_tar=$(cd "$d" && ls data.tar.*)
   tar -xf "$d/$control_tar" -C "$d/control"
   # Rewrite the control file: relations to renamed packages lose their version (the versions
-  # differ now); Source, Conflicts, Breaks, Replaces go.
+  # differ now); Source, Conflicts, Breaks, Replaces and Provides go.
   RENAMES=$(for k in "${!rename[@]}"; do printf '%s=%s\n' "$k" "${rename[$k]}"; done) NAME=$to VERSION=$version \
     perl -0pi -e '
       my %r = map { split /=/ } split /\n/, $ENV{RENAMES};

@@ -158,9 +158,9 @@ describe('compose: mounts and reload', () => {
     }
   });
 
-  it('x-provision-reload: SIGHUP exactly on prometheus, alertmanager and alloy', () => {
+  it('x-provision-reload: SIGHUP exactly on prometheus, alertmanager, alloy and promtail', () => {
     const reload = all.filter((e) => e.svc['x-provision-reload'] !== undefined);
-    assert.deepEqual(sorted(reload.map((e) => e.key)), ['alertmanager', 'alloy', 'prometheus']);
+    assert.deepEqual(sorted(reload.map((e) => e.key)), ['alertmanager', 'alloy', 'prometheus', 'promtail']);
     for (const e of reload) assert.equal(e.svc['x-provision-reload'], 'SIGHUP');
   });
 

@@ -74,6 +74,14 @@ describe('drift repair on the test VM', { timeout: 30 * 60_000 }, () => {
     });
   });
 
+  it('an edited promtail.yml is restored and Promtail signalled with SIGHUP (not restarted)', async () => {
+    const r = await repair(`echo '# drift' | sudo tee -a /opt/stacks/infra/promtail/promtail.yml >/dev/null`, ['infra | infra: promtail/promtail.yml', COMPOSE.infra], []);
+    assert.match(reasonOf(r, COMPOSE.infra), /reloaded \(SIGHUP\) promtail \(promtail changed\)/);
+    // The signal reached the container: the stand-in logs it (real Promtail rereads -config.file).
+    const logs = await vm.sh('docker logs promtail 2>&1');
+    assert.match(logs.stdout, /stand-in for promtail: SIGHUP received/);
+  });
+
   it('an edited dashboard restarts Grafana only', async () => {
     const r = await repair(`echo ' ' | sudo tee -a /opt/stacks/infra/grafana/dashboards/error-logs.json >/dev/null`, ['infra | infra: grafana/dashboards/error-logs.json', COMPOSE.infra], ['grafana']);
     assert.match(reasonOf(r, COMPOSE.infra), /restarted grafana/);

@@ -107,6 +107,28 @@ describe('whole environment on a fresh VM', { timeout: 30 * 60_000 }, () => {
     assert.notEqual(bad.code, 0);
   });
 
+  it('Adminer (real) logs in to PostgreSQL with the .env password and runs a query; a wrong password is refused', async () => {
+    // test/e2e/adminer-login.sh on the VM: a browser's login (cookie, form POST, SQL page with its
+    // token) with curl against the container's address; the password on its standard input.
+    const script = Buffer.from(readFileSync(join(ROOT, 'test/e2e/adminer-login.sh'))).toString('base64');
+    const login = (password: string) => {
+      const pw = Buffer.from(password).toString('base64');
+      return vm.sh(`set -e; f=$(mktemp); echo ${script} | base64 -d >"$f"
+ip=$(docker inspect -f '{{with index .NetworkSettings.Networks "ibapi-trading_default"}}{{.IPAddress}}{{end}}' ibapi-adminer)
+echo ${pw} | base64 -d | bash "$f" "http://$ip:8080" ibapi-postgres ibapi ibapi "select concat_ws(chr(47), current_user, current_database(), 6*7)"; rm -f "$f"`, { allowFail: true });
+    };
+    const ok = await eventually('adminer login', async () => {
+      const r = await login(vm.secrets.POSTGRES_PASSWORD!);
+      return r.code === 0 && r.stdout.includes('result=') ? r.stdout : undefined;
+    });
+    // The form's server comes from ADMINER_DEFAULT_SERVER; the query ran as ibapi in ibapi.
+    assert.equal(ok, 'server=ibapi-postgres\nresult=ibapi/ibapi/42\n');
+    const bad = await login('wrong-password');
+    assert.equal(bad.code, 0, bad.stderr);
+    assert.match(bad.stdout, /^error=.*password authentication failed for user "ibapi"$/m);
+    assert.ok(!bad.stdout.includes('result='), bad.stdout);
+  });
+
   it('Grafana takes the admin password from a secret file, and logs in with it', async () => {
     const auth = Buffer.from(`admin:${vm.secrets.GRAFANA_ADMIN_PASSWORD!}`).toString('base64');
     const wrong = Buffer.from('admin:wrong').toString('base64');

@@ -6,7 +6,7 @@
 # The last line printed is the archive path. CACHE=${PROVISION_IMAGES_CACHE:-/var/cache/provision-images}.
 #
 # Real programs from Debian 13 (trixie) packages, each laid out like its upstream image:
-#   provision-test/{prometheus,alertmanager,node-exporter,redis-exporter,redis,postgres}:debian13
+#   provision-test/{prometheus,alertmanager,node-exporter,redis-exporter,redis,postgres,adminer}:debian13
 # Stand-ins (busybox httpd answering on the real ports, label io.provision.standin=true):
 #   provision-test/<name>-standin:1
 #
@@ -26,7 +26,7 @@ BASE_IMAGE=provision-test/base:trixie
 export BASE_IMAGE
 
 # Real images: directory under test/images -> ref.
-REAL=(prometheus alertmanager node-exporter redis-exporter redis postgres)
+REAL=(prometheus alertmanager node-exporter redis-exporter redis postgres adminer)
 # Stand-ins: name|ports|uid|command. The uid is the one the real image runs as by default; the
 # command name (optional) answers `<command> healthcheck` as used in compose health checks.
 STANDINS=(
@@ -39,7 +39,6 @@ STANDINS=(
   "portainer|9000|0|portainer"
   "homepage|3000|0|"
   "cadvisor|8080|0|cadvisor"
-  "adminer|8080|100|"
   "app|8000|1000|"
 )
 

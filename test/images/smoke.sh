@@ -5,7 +5,7 @@
 #   alertmanager /-/ready, amtool; node-exporter /metrics; redis PING/SET from another container,
 #   appendonly on a volume, uid 999; redis-exporter redis_up 1 via REDIS_ADDR; postgres password
 #   auth over TCP from another container, POSTGRES_USER/DB, restart without re-init, uid 999;
-#   every stand-in on each of its ports.
+#   adminer logging in to that postgres and running a query; every stand-in on each of its ports.
 # Builds the images first if needed (warm: about a second) and loads the archive if the images
 # are not in the local engine. Cleans up its containers, volumes and network. Exits non-zero on
 # any failure; the last line is "N passed, N failed".
@@ -88,7 +88,6 @@ standins=(
   "portainer|9000|0|/api/status /api/system/status"
   "homepage|3000|0|/api/healthcheck"
   "cadvisor|8080|0|/healthz"
-  "adminer|8080|100|"
   "app|8000|1000|/health"
 )
 for s in "${standins[@]}"; do
@@ -115,6 +114,10 @@ for s in "${standins[@]}"; do
   eventually "stand-in $name answers on $ports (/, /metrics${paths:+, ${paths// /, }})" 10 client sh -c "$script"
   check "stand-in $name runs as uid $uid" test "$(uid_of "$name")" = "$uid"
 done
+docker kill --signal HUP "$run-promtail" >/dev/null
+eventually "a stand-in logs SIGHUP and keeps running (no restart)" 5 bash -c "
+  docker logs $run-promtail 2>&1 | grep -q 'stand-in for promtail: SIGHUP received' &&
+  [ \"\$(docker inspect -f '{{.State.Running}} {{.RestartCount}}' $run-promtail)\" = 'true 0' ]"
 check "stand-ins are labelled io.provision.standin=true, real images are not" bash -c "
   [ \"\$(docker image inspect provision-test/loki-standin:1 --format '{{index .Config.Labels \"io.provision.standin\"}}')\" = true ] &&
   [ -z \"\$(docker image inspect provision-test/prometheus:debian13 --format '{{index .Config.Labels \"io.provision.standin\"}}')\" ]"
@@ -183,6 +186,23 @@ check "postgres log: initialized once, skipped on restart" bash -c "
 check "postgres refuses to initialize without POSTGRES_PASSWORD" bash -c "
   out=\$(docker run --rm --label provision-smoke=$run provision-test/postgres:debian13 2>&1); rc=\$?
   [ \$rc != 0 ] && grep -q 'POSTGRES_PASSWORD' <<<\"\$out\""
+
+# --- adminer ------------------------------------------------------------------------------------
+# Logged in from this machine (curl) to the container's address, as a browser would.
+dr adminer -e ADMINER_DEFAULT_SERVER=postgres provision-test/adminer:debian13
+adminer_login() { # PASSWORD QUERY
+  local ip
+  ip=$(docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$run-adminer")
+  printf '%s' "$1" | bash "$here/../e2e/adminer-login.sh" "http://$ip:8080" postgres app appdb "$2"
+}
+export -f adminer_login
+export here
+eventually "adminer (real, PHP's built-in server) logs in to postgres and runs a query" 30 bash -c '
+  out=$(adminer_login smoke-pw "select concat_ws(chr(47), current_user, current_database(), 6*7)")
+  echo "$out"; [ "$out" = "$(printf "server=postgres\nresult=app/appdb/42")" ]'
+check "adminer shows postgres refusing a wrong password" bash -c '
+  out=$(adminer_login wrong "select 1"); echo "$out"; grep -q "^error=.*password authentication failed for user \"app\"" <<<"$out"'
+check "adminer runs as uid 100" test "$(uid_of adminer)" = 100
 
 # --- the health checks of files/*/compose.yml, run as compose would run them -----------------
 hc() { check "compose healthcheck of $1: $2" docker exec "$run-$1" sh -c "$2"; }

@@ -102,6 +102,10 @@ done
 echo "stand-in for $name: serving HTTP on port(s) $ports as uid $(id -u)"
 
 trap 'kill $pids 2>/dev/null; exit 0' TERM INT
+# Programs that reread their config on SIGHUP (Promtail, Alloy, Prometheus) get it from provision
+# instead of a restart: say so in the log, so a test can see the signal arrived (and that the
+# container was not restarted). Without this trap, sh as PID 1 would silently ignore it.
+trap 'echo "stand-in for $name: SIGHUP received (the real program rereads its config here; a stand-in has none)"' HUP
 # Exit (so Docker shows it) if any listener dies, e.g. because its port is taken.
 while sleep 1; do
   for pid in $pids; do

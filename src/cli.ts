@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError } from './config/errors.ts';
 import { connectionOf, loadInventory, type Inventory, type SshContext } from './config/inventory.ts';
 import { loadSshConfig } from './remote/ssh-config.ts';
+import { VaultKeys } from './config/ansible/vault.ts';
 import { selectHosts } from './config/patterns.ts';
 import { loadPlaybook } from './config/playbook.ts';
 import { lookupSecret, readDotenv, type SecretSource } from './config/secrets.ts';
@@ -39,7 +40,8 @@ commands:
   history   the last runs on each host (from its audit trail), newest last
 
 options:
-  -i, --inventory FILE   inventory YAML (default inventory/hosts.yml)
+  -i, --inventory PATH   inventory: INI or YAML file, or a directory of them; repeatable
+                         (default inventory/hosts.yml)
   -p, --playbook FILE    playbook YAML (default playbooks/site.yml)
   -l, --limit PATTERN    only these hosts/groups (Ansible pattern syntax)
   -t, --tags A,B         only tasks with these tags
@@ -49,6 +51,8 @@ options:
   -D, --diff             show diffs of changed files
       --json FILE        write a JSON report
       --html FILE        write the run as one self-contained HTML page (timelines, diffs, recap)
+      --vault-password-file FILE  Ansible Vault password (an executable file is run
+                         for it); else $ANSIBLE_VAULT_PASSWORD_FILE
       --lock-timeout S   wait up to S seconds for another run's lock on a host (default 300)
   -n N                   history: how many runs per host (default 10)
   -v, --verbose          show remote commands (masked) as they run
@@ -60,7 +64,10 @@ exit codes: 0 success (check: in sync), 1 a task failed, a host was unreachable 
 
 interface Cli {
   command: string;
+  /** The -i sources as shown in messages (comma-separated). */
   inventory: string;
+  inventories: string[];
+  vaultPasswordFile?: string;
   playbook: string;
   limit?: string;
   tags?: string[];
@@ -85,7 +92,8 @@ export function parseCli(argv: string[]): Cli {
     args: argv,
     allowPositionals: true,
     options: {
-      inventory: { type: 'string', short: 'i' },
+      inventory: { type: 'string', short: 'i', multiple: true },
+      'vault-password-file': { type: 'string' },
       playbook: { type: 'string', short: 'p' },
       limit: { type: 'string', short: 'l' },
       tags: { type: 'string', short: 't' },
@@ -106,9 +114,12 @@ export function parseCli(argv: string[]): Cli {
   const forks = wholeNumber('--forks', values.forks, 5, 1);
   const lockTimeoutS = wholeNumber('--lock-timeout', values['lock-timeout'], 300, 0);
   const historyCount = wholeNumber('-n', values.n, 10, 1);
+  const inventories = values.inventory?.length ? values.inventory : ['inventory/hosts.yml'];
   return {
     command,
-    inventory: values.inventory ?? 'inventory/hosts.yml',
+    inventory: inventories.join(', '),
+    inventories,
+    ...(values['vault-password-file'] !== undefined ? { vaultPasswordFile: values['vault-password-file'] } : {}),
     playbook: values.playbook ?? 'playbooks/site.yml',
     limit: values.limit,
     tags: list(values.tags),
@@ -134,7 +145,10 @@ function wholeNumber(flag: string, value: string | undefined, dflt: number, min:
 
 async function load(cli: Cli) {
   const lib = await loadRoleLibrary(join(ROOT, 'roles'), join(ROOT, 'files'));
-  const inv = await loadInventory(cli.inventory, lib.varsSchema);
+  const vault = new VaultKeys(cli.vaultPasswordFile !== undefined ? { passwordFile: cli.vaultPasswordFile } : {});
+  // A password file named on the command line is read up front, as Ansible does: a bad one fails early.
+  if (cli.vaultPasswordFile !== undefined) await vault.unlock('--vault-password-file');
+  const inv = await loadInventory(cli.inventories, lib.varsSchema, { playbookDir: dirname(resolve(cli.playbook)), vault });
   return { lib, inv };
 }
 
@@ -173,10 +187,11 @@ async function cmdRun(cli: Cli): Promise<number> {
   const book = await loadPlaybook(cli.playbook, lib.varsSchema);
   const plans = buildPlan(inv, book, lib, readDotenv(inv.dir), { limit: cli.limit, tags: cli.tags, skipTags: cli.skipTags, sshConfig: loadSshConfig() });
   if (cli.command === 'validate') {
+    const masker = maskerOf(inv);
     for (const p of plans) {
       const n = p.roles.reduce((a, r) => a + r.tasks.length, 0);
       const via = p.connection.jumps?.length ? ` via ${p.connection.jumps.map((j) => j.label).join(',')}` : '';
-      console.log(`${p.name}: ${p.connection.user}@${p.connection.address}:${p.connection.port}${via} roles=${p.roles.map((r) => r.name).join(',')} tasks=${n}`);
+      console.log(masker.mask(`${p.name}: ${p.connection.user}@${p.connection.address}:${p.connection.port}${via} roles=${p.roles.map((r) => r.name).join(',')} tasks=${n}`));
     }
     const sizes = batchSizes(book.rollout.serial, plans.length);
     if (sizes.length > 1 || book.rollout.maxFailPercentage !== undefined) {
@@ -232,7 +247,7 @@ async function cmdFacts(cli: Cli): Promise<number> {
       const host = inv.byName.get(name);
       if (!host) return;
       try {
-        const conn = await openSsh(connectionOf(inv, host, lookupSecret(secrets, 'PROVISION_BECOME_PASSWORD'), ssh), new Masker(), () => {});
+        const conn = await openSsh(connectionOf(inv, host, lookupSecret(secrets, 'PROVISION_BECOME_PASSWORD'), ssh), maskerOf(inv), () => {});
         try {
           const [r, docker] = (await conn.readMany([FACTS.cmd, DOCKER_VERSION.cmd])).results;
           if (!r?.ok || !docker) throw new Error(`cannot read facts: ${r?.stderr.trim() || 'no answer'}`);
@@ -259,7 +274,7 @@ async function cmdHistory(cli: Cli): Promise<number> {
   const out = await Promise.all(
     names.map(async (name) => {
       const host = inv.byName.get(name);
-      return host ? historyFor(name, () => openSsh(connectionOf(inv, host, becomePassword, ssh), new Masker(), () => {}), cli.historyCount) : { text: '', ok: true };
+      return host ? historyFor(name, () => openSsh(connectionOf(inv, host, becomePassword, ssh), maskerOf(inv), () => {}), cli.historyCount) : { text: '', ok: true };
     }),
   );
   console.log(out.map((o) => o.text).join('\n'));
@@ -298,6 +313,13 @@ export async function main(argv: string[]): Promise<number> {
     }
     throw e;
   }
+}
+
+/** A masker for commands without a plan: the inventory's vault secrets. */
+function maskerOf(inv: Inventory): Masker {
+  const m = new Masker();
+  m.add(...inv.secrets);
+  return m;
 }
 
 /** Hosts a --limit selects; any term matching nothing is an error (exit 2), as in a run. */

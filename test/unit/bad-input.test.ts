@@ -82,7 +82,7 @@ const CASES: Case[] = [
   { name: 'empty inventory file', make: raw(''), says: /hosts\.yml/ },
   { name: 'binary inventory', make: raw(Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0, 1, 2])), says: /hosts\.yml: inventory holds NUL bytes/ },
   { name: 'huge inventory', make: raw(Buffer.alloc(9 << 20, 0x20)), says: /hosts\.yml: inventory is \d+ bytes/ },
-  { name: 'a directory for the inventory', make: (d) => void mkdirSync(d.inv), says: /hosts\.yml: inventory must be a file/ },
+  { name: 'an empty directory for the inventory', make: (d) => void mkdirSync(d.inv), says: /hosts\.yml: the inventory directory holds no inventory file/ },
   { name: 'missing inventory', make: () => undefined, says: /hosts\.yml: cannot read inventory: ENOENT/ },
   { name: '!!binary value', make: raw('all:\n  hosts:\n    vm1:\n  vars:\n    domain: !!binary ZXhhbXBsZQ==\n'), says: /hosts\.yml:5:\d+: a !!binary value/ },
   { name: 'inventory with no hosts', make: raw('all:\n  vars: {}\n'), says: /hosts\.yml: the inventory has no hosts/ },

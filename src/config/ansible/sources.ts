@@ -1,0 +1,119 @@
+// What `-i` names, read as Ansible reads it: a file (INI or YAML, told apart by content, maybe
+// vault-encrypted as a whole) or a directory whose inventory files are all read, in name order,
+// skipping what Ansible skips. Each is schema-checked, then becomes an InventorySource; several
+// sources merge into one (later ones win, as Ansible's groups take the last value set).
+import { accessSync, constants, readdirSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { ConfigError, formatAjvErrors, lineOf, readConfigText, type LoadedYaml } from '../errors.ts';
+import type { Validator } from '../validator.ts';
+import type { Vars } from '../../engine/types.ts';
+import { looksLikeIni, parseIniInventory } from './ini.ts';
+import { addHost, emptySource, groupOf, type InventorySource, type VarsLayer } from './model.ts';
+import { checkLayer } from './vars-files.ts';
+import { decryptWhole, leafTexts, parseDecrypted } from './vault-yaml.ts';
+import type { VaultKeys } from './vault.ts';
+
+/** Names Ansible never reads as inventory in a directory (its IGNORED_ALWAYS and default INVENTORY_IGNORE_EXTS). */
+const IGNORED_NAMES = new Set(['host_vars', 'group_vars', 'vars_plugins']);
+const IGNORED_ENDINGS = ['.pyc', '.pyo', '.swp', '.bak', '~', '.rpm', '.md', '.txt', '.rst', '.orig', '.cfg', '.retry'];
+
+export function ignoredInInventoryDir(name: string): boolean {
+  return name.startsWith('.') || IGNORED_NAMES.has(name) || IGNORED_ENDINGS.some((e) => name.endsWith(e));
+}
+
+/** The inventory files of one -i argument, and the directory its group_vars/host_vars sit in. */
+export function inventoryFiles(arg: string): { files: string[]; varsDir: string } {
+  const path = resolve(arg);
+  let isDir: boolean;
+  try {
+    isDir = statSync(path).isDirectory();
+  } catch (e) {
+    throw new ConfigError(`${arg}: cannot read inventory: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  if (!isDir) return { files: [arg], varsDir: dirname(path) };
+  const walk = (dir: string, shown: string): string[] =>
+    readdirSync(dir)
+      .sort()
+      .filter((n) => !ignoredInInventoryDir(n))
+      .flatMap((n) => (statSync(join(dir, n)).isDirectory() ? walk(join(dir, n), join(shown, n)) : [join(shown, n)]));
+  const files = walk(path, arg);
+  for (const f of files) {
+    let executable = true;
+    try {
+      accessSync(f, constants.X_OK);
+    } catch {
+      executable = false;
+    }
+    if (executable) throw new ConfigError(`${f}: an executable file in the inventory directory: dynamic inventory scripts are not supported (write the hosts into an INI or YAML file, or clear the executable bit)`);
+  }
+  if (!files.length) throw new ConfigError(`${arg}: the inventory directory holds no inventory file (hidden files, group_vars/, host_vars/ and *.retry, *.md, *.txt, *.cfg, *.bak, *~ are skipped)`);
+  return { files, varsDir: path };
+}
+
+export interface SchemaCheck {
+  /** The whole YAML inventory (all/children/hosts/vars). */
+  inventory: { validate: Validator; schema: object };
+  /** One group's or host's vars (INI lines). */
+  vars: { validate: Validator; known: string[] };
+}
+
+/** One inventory file as an InventorySource; decrypted values are added to `secrets`. */
+export async function readInventoryFile(file: string, check: SchemaCheck, keys: VaultKeys, secrets: string[]): Promise<InventorySource> {
+  const raw = await readConfigText(file, 'inventory');
+  const whole = await decryptWhole(raw, file, keys);
+  if (looksLikeIni(whole.text)) {
+    const src = parseIniInventory(whole.text, whole.shown);
+    const problems: string[] = [];
+    const layers = [...[...src.groups.values()].flatMap((g) => g.vars), ...[...src.hosts.values()].flat()];
+    for (const l of layers) checkLayer(l, check.vars.validate, check.vars.known, problems);
+    if (problems.length) throw new ConfigError(`${whole.shown}: invalid inventory`, [...new Set(problems)]);
+    if (whole.vaulted) for (const l of layers) secrets.push(...leafTexts(l.vars));
+    return src;
+  }
+  const src = await parseDecrypted(whole, 'inventory', keys);
+  secrets.push(...src.secrets);
+  const data = src.data;
+  if (data && typeof data === 'object' && !Array.isArray(data) && 'plugin' in data) {
+    throw new ConfigError(`${src.file}${lineOf(src, ['plugin'])}: an inventory plugin configuration (plugin: ${String((data as { plugin: unknown }).plugin)}); only INI and YAML inventories of hosts are read`);
+  }
+  if (!check.inventory.validate(data)) throw new ConfigError(`${src.file}: invalid inventory`, formatAjvErrors(src, check.inventory.validate.errors, check.inventory.schema));
+  return yamlToSource(src);
+}
+
+type GroupNode = { hosts?: Record<string, Vars | null> | null; vars?: Vars | null; children?: Record<string, GroupNode | null> | null } | null;
+
+/** A validated YAML inventory as groups and hosts, each key remembering its file:line. */
+function yamlToSource(src: LoadedYaml): InventorySource {
+  const out = emptySource(src.file);
+  const layer = (vars: Vars, path: (string | number)[]): VarsLayer => ({
+    vars,
+    origins: new Map(Object.keys(vars).map((k) => [k, `${src.file}${lineOf(src, [...path, k])}`])),
+    secrets: [],
+  });
+  const walk = (name: string, node: GroupNode, path: string[]): void => {
+    const g = groupOf(out, name);
+    if (node?.vars) g.vars.push(layer(node.vars, [...path, 'vars']));
+    for (const [h, hv] of Object.entries(node?.hosts ?? {})) addHost(out, name, h, hv ? layer(hv, [...path, 'hosts', h]) : undefined);
+    for (const [child, cnode] of Object.entries(node?.children ?? {})) {
+      if (!g.children.includes(child)) g.children.push(child);
+      walk(child, cnode, [...path, 'children', child]);
+    }
+  };
+  for (const [g, node] of Object.entries(src.data as Record<string, GroupNode>)) walk(g, node, [g]);
+  return out;
+}
+
+/** Several sources as one: vars layers appended (later win), members and children united. */
+export function mergeSources(list: InventorySource[]): InventorySource {
+  const out = emptySource(list.map((s) => s.file).join(', '));
+  for (const s of list) {
+    for (const [h, layers] of s.hosts) out.hosts.set(h, [...(out.hosts.get(h) ?? []), ...layers]);
+    for (const [name, g] of s.groups) {
+      const o = groupOf(out, name);
+      o.vars.push(...g.vars);
+      for (const c of g.children) if (!o.children.includes(c)) o.children.push(c);
+      for (const h of g.hosts) if (!o.hosts.includes(h)) o.hosts.push(h);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,117 @@
+// group_vars/ and host_vars/ as Ansible's host_group_vars plugin reads them: for a group or host
+// NAME under a base directory, NAME as a directory (every vars file in it, sorted, recursively)
+// or else the first of NAME, NAME.yml, NAME.yaml, NAME.json. Each file may be vaulted (whole or
+// `!vault` values); each is schema-checked like inventory vars, problems naming file:line.
+import { readdirSync, statSync, type Stats } from 'node:fs';
+import { extname, join } from 'node:path';
+import { ConfigError, formatAjvErrors, lineOf } from '../errors.ts';
+import type { Validator } from '../validator.ts';
+import { suggest } from '../patterns.ts';
+import type { VarsLayer } from './model.ts';
+import { loadVaultedYaml } from './vault-yaml.ts';
+import type { VaultKeys } from './vault.ts';
+
+const EXTENSIONS = ['.yml', '.yaml', '.json'];
+
+function statOf(path: string): Stats | undefined {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Files of a vars directory: hidden files and backups (name~) skipped, as Ansible skips them. */
+function dirVarsFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    if (name.startsWith('.') || name.endsWith('~')) continue;
+    const path = join(dir, name);
+    const ext = extname(name);
+    const st = statOf(path);
+    if (st?.isDirectory() && !ext) out.push(...dirVarsFiles(path));
+    else if (st?.isFile() && (!ext || EXTENSIONS.includes(ext))) out.push(path);
+  }
+  return out;
+}
+
+/** The vars files for `name` under `dir` (e.g. inventory/group_vars, "web"), in load order. */
+export function findVarsFiles(dir: string, name: string): string[] {
+  if (!name || name.includes('/') || name.startsWith('.')) return [];
+  for (const ext of ['', ...EXTENSIONS]) {
+    const path = join(dir, name + ext);
+    const st = statOf(path);
+    if (!st) continue;
+    if (st.isDirectory()) return dirVarsFiles(path);
+    return [path];
+  }
+  return [];
+}
+
+/** Problems of one vars layer written in a format without a YAML document (INI lines). */
+export function checkLayer(layer: VarsLayer, validate: Validator, known: string[], problems: string[]): void {
+  if (validate(layer.vars)) return;
+  for (const err of validate.errors ?? []) {
+    if (err.keyword === 'oneOf' || err.keyword === 'anyOf') continue;
+    const segs = err.instancePath.split('/').slice(1);
+    let msg = err.message ?? 'is invalid';
+    if (err.keyword === 'additionalProperties') {
+      const key = String((err.params as { additionalProperty: string }).additionalProperty);
+      segs.push(key);
+      const hint = segs.length === 1 ? suggest(key, known) : undefined;
+      msg = `unknown key${hint ? ` (did you mean "${hint}"?)` : ''}`;
+    }
+    const top = segs[0] ?? '';
+    problems.push(`${layer.origins.get(top) ?? '?'}: ${segs.join('/') || '(top)'}: ${msg}`);
+  }
+}
+
+/** Loads each vars file once (many hosts share a group's files); problems are collected. */
+export class VarsFiles {
+  private readonly loaded = new Map<string, Promise<VarsLayer | undefined>>();
+  readonly problems: string[] = [];
+  readonly secrets: string[] = [];
+
+  constructor(
+    private readonly validate: Validator,
+    private readonly schema: object,
+    private readonly keys: VaultKeys,
+  ) {}
+
+  /** The layers of `<base>/<kind>/<name>` (kind: group_vars or host_vars), lowest first. */
+  async layers(base: string, kind: 'group_vars' | 'host_vars', name: string): Promise<VarsLayer[]> {
+    const out: VarsLayer[] = [];
+    for (const file of findVarsFiles(join(base, kind), name)) {
+      let p = this.loaded.get(file);
+      if (!p) {
+        p = this.load(file);
+        this.loaded.set(file, p);
+      }
+      const layer = await p;
+      if (layer) out.push(layer);
+    }
+    return out;
+  }
+
+  private async load(file: string): Promise<VarsLayer | undefined> {
+    const src = await loadVaultedYaml(file, 'vars file', this.keys);
+    this.secrets.push(...src.secrets);
+    const data = src.data;
+    if (data === null || data === undefined) return undefined; // an empty file, as Ansible allows
+    if (typeof data !== 'object' || Array.isArray(data)) {
+      this.problems.push(`${src.file}: a vars file must be a mapping of variable names to values, not ${Array.isArray(data) ? 'a list' : `a ${typeof data}`}`);
+      return undefined;
+    }
+    if (!this.validate(data)) {
+      this.problems.push(...formatAjvErrors(src, this.validate.errors, this.schema));
+      return undefined;
+    }
+    const vars = data as Record<string, unknown>;
+    return { vars, origins: new Map(Object.keys(vars).map((k) => [k, `${src.file}${lineOf(src, [k])}`])), secrets: src.secrets };
+  }
+
+  /** Throws every problem found so far, if any. */
+  throwProblems(): void {
+    if (this.problems.length) throw new ConfigError('invalid group_vars/host_vars', [...new Set(this.problems)]);
+  }
+}

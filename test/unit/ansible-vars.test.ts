@@ -201,3 +201,69 @@ describe('Vault in group_vars, host_vars and YAML inventories', () => {
     assert.ok(inv.secrets.includes('from-ini-vault'));
   });
 });
+
+describe('provision validate with a vaulted layout', () => {
+  const PW = 'cli vault password';
+  const vault = new Vault({ password: PW });
+  const BOOK = join(ROOT, 'test/fixtures/cli/docker-host.yml');
+  const dir = tree({
+    'hosts.ini': '[web]\nw1 ansible_host=127.0.0.1 ansible_port=1\n',
+    // A whole vaulted file: the login name it holds is a secret now, masked in what is printed.
+    'group_vars/web/vault.yml': vault.encryptSync('ansible_user: vaultuser7\n', ''),
+    'pass.txt': `${PW}\n`,
+    'wrong.txt': 'nope\n',
+  });
+
+  async function cli(args: string[], env: Record<string, string | undefined> = {}): Promise<{ code: number; out: string; err: string }> {
+    const out: string[] = [];
+    const err: string[] = [];
+    const { log, error } = console;
+    const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+    for (const [k, v] of Object.entries(env)) if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+    console.log = (...a: unknown[]) => void out.push(a.map(String).join(' '));
+    console.error = (...a: unknown[]) => void err.push(a.map(String).join(' '));
+    try {
+      const { main } = await import('../../src/cli.ts');
+      return { code: await main(args), out: out.join('\n'), err: err.join('\n') };
+    } finally {
+      console.log = log;
+      console.error = error;
+      for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
+
+  test('--vault-password-file: decrypted, and the secret is masked in the output', async () => {
+    const r = await cli(['validate', '-i', join(dir, 'hosts.ini'), '-p', BOOK, '--vault-password-file', join(dir, 'pass.txt')], { ANSIBLE_VAULT_PASSWORD_FILE: undefined });
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /^w1: \*\*\*@127\.0\.0\.1:1 roles=docker,networks/m);
+    assert.doesNotMatch(r.out + r.err, /vaultuser7/);
+  });
+
+  test('ANSIBLE_VAULT_PASSWORD_FILE: an executable file is a password script', async () => {
+    const script = join(dir, 'pass.sh');
+    writeFileSync(script, `#!/bin/sh\nprintf '%s\\n' '${PW}'\n`);
+    chmodSync(script, 0o700);
+    const r = await cli(['validate', '-i', join(dir, 'hosts.ini'), '-p', BOOK], { ANSIBLE_VAULT_PASSWORD_FILE: script });
+    assert.equal(r.code, 0, r.err);
+  });
+
+  test('wrong password: exit 2 naming the vaulted file', async () => {
+    const r = await cli(['validate', '-i', join(dir, 'hosts.ini'), '-p', BOOK, '--vault-password-file', join(dir, 'wrong.txt')]);
+    assert.equal(r.code, 2);
+    assert.match(r.err, new RegExp(`${join(dir, 'group_vars/web/vault.yml').replace(/[.]/g, '\\.')}: cannot decrypt: wrong vault password`));
+  });
+
+  test('no password anywhere: exit 2 naming the vaulted file and both ways to give one', async () => {
+    const r = await cli(['validate', '-i', join(dir, 'hosts.ini'), '-p', BOOK], { ANSIBLE_VAULT_PASSWORD_FILE: undefined });
+    assert.equal(r.code, 2);
+    assert.match(r.err, /group_vars\/web\/vault\.yml: is encrypted with Ansible Vault, and no vault password was given: use --vault-password-file FILE or set ANSIBLE_VAULT_PASSWORD_FILE/);
+  });
+
+  test('a --vault-password-file that does not exist fails up front, even when nothing is vaulted', async () => {
+    const r = await cli(['validate', '-i', join(ROOT, 'test/fixtures/ansible-layout/cli.ini'), '-p', BOOK, '--vault-password-file', join(dir, 'missing.txt')]);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /--vault-password-file .*missing\.txt: cannot read the vault password \(ENOENT\)/);
+  });
+});

@@ -95,10 +95,9 @@ export async function loadInventory(paths: string | readonly string[], roleVars:
   const hosts = [...byName.keys()];
   const index = new Map(groupNames.map((g) => [g, g === 'all' ? hosts : hosts.filter((h) => members.get(g)?.includes(h))]));
   const listed = new Map(groupNames.map((g) => [g, g === 'all' ? hosts : (members.get(g) ?? [])]));
-  const first = args[0] ?? '.';
   return {
     file,
-    dir: inventoryFiles(first).varsDir,
+    dir: varsDirs[0] ?? process.cwd(),
     byName,
     hosts,
     groups: index,

@@ -185,7 +185,14 @@ async function cmdRun(cli: Cli): Promise<number> {
   if (cli.json && cli.html && resolve(cli.json) === resolve(cli.html)) throw new ConfigError(`--json and --html name the same file: ${cli.html}`);
   const { lib, inv } = await load(cli);
   const book = await loadPlaybook(cli.playbook, lib.varsSchema);
-  const plans = buildPlan(inv, book, lib, readDotenv(inv.dir), { limit: cli.limit, tags: cli.tags, skipTags: cli.skipTags, sshConfig: loadSshConfig() });
+  let plans: ReturnType<typeof buildPlan>;
+  try {
+    plans = buildPlan(inv, book, lib, readDotenv(inv.dir), { limit: cli.limit, tags: cli.tags, skipTags: cli.skipTags, sshConfig: loadSshConfig() });
+  } catch (e) {
+    // A role's message may quote a value that came out of the vault.
+    if (e instanceof ConfigError && inv.secrets.length) throw maskedError(e, maskerOf(inv));
+    throw e;
+  }
   if (cli.command === 'validate') {
     const masker = maskerOf(inv);
     for (const p of plans) {
@@ -320,6 +327,10 @@ function maskerOf(inv: Inventory): Masker {
   const m = new Masker();
   m.add(...inv.secrets);
   return m;
+}
+
+function maskedError(e: ConfigError, m: Masker): ConfigError {
+  return new ConfigError(m.mask(e.message.split('\n')[0] ?? ''), e.problems.map((p) => m.mask(p)));
 }
 
 /** Hosts a --limit selects; any term matching nothing is an error (exit 2), as in a run. */

@@ -1,7 +1,7 @@
 // group_vars/host_vars beside the inventory and the playbook, in Ansible's order; several -i
 // sources and inventory directories; Vault in vars files and YAML inventories.
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -107,6 +107,21 @@ describe('group_vars and host_vars: every value schema-checked with file and lin
 });
 
 describe('-i several times, or a directory', () => {
+  test('a symlink looping back in a group_vars directory or an inventory directory is walked once', async () => {
+    const dir = tree({ 'inv/hosts.ini': '[web]\nw1\n', 'inv/group_vars/web/a.yml': 'level: a\n' });
+    symlinkSync('.', join(dir, 'inv/group_vars/web/loop'));
+    symlinkSync('.', join(dir, 'inv/again'));
+    const inv = await loadInventory(join(dir, 'inv'), ROLE_VARS);
+    assert.equal(inv.byName.get('w1')?.vars.level, 'a');
+    assert.deepEqual(inventoryFiles(join(dir, 'inv')).files, [join(dir, 'inv/hosts.ini')]);
+  });
+
+  test('a dangling symlink in an inventory directory is named', async () => {
+    const dir = tree({ 'hosts.ini': 'w1\n' });
+    symlinkSync(join(dir, 'gone'), join(dir, 'zz-link'));
+    const problems = await problemsOf(loadInventory(dir, ROLE_VARS));
+    assert.deepEqual(problems, [`${join(dir, 'zz-link')}: cannot read inventory: ENOENT`]);
+  });
   test('several -i: merged, the later source wins, each source brings its group_vars', async () => {
     const a = tree({ 'hosts.ini': '[web]\nw1 level=a\n[web:vars]\nhttp_port=80\n' });
     const b = tree({ 'more.yml': 'all:\n  children:\n    web:\n      hosts:\n        w1: { level: b }\n        w2:\n', 'group_vars/web.yml': 'db_password: from-b\n' });
@@ -259,6 +274,19 @@ describe('provision validate with a vaulted layout', () => {
     const r = await cli(['validate', '-i', join(dir, 'hosts.ini'), '-p', BOOK], { ANSIBLE_VAULT_PASSWORD_FILE: undefined });
     assert.equal(r.code, 2);
     assert.match(r.err, /group_vars\/web\/vault\.yml: is encrypted with Ansible Vault, and no vault password was given: use --vault-password-file FILE or set ANSIBLE_VAULT_PASSWORD_FILE/);
+  });
+
+  test('a role refusing a vaulted value does not print the value', async () => {
+    const apps = { shioaji_gateway: 'me/gw:1', shioaji_backend: 'me/be:1', shioaji_frontend: 'me/fe:1', force_recorder: 'me/fr:1', ibapi_web: 'me/web:1', ibapi_api: 'me/api:1' };
+    const bad = tree({
+      'hosts.ini': 'w1 ansible_host=127.0.0.1\n',
+      'group_vars/all.yml': vault.encryptSync(`images: ${JSON.stringify(apps)}\ndomain: Secret_Domain.Example\n`, ''),
+      '.env': 'GRAFANA_ADMIN_PASSWORD=grafana-pw-123\nPOSTGRES_PASSWORD=postgres-pw-1234\n',
+    });
+    const r = await cli(['validate', '-i', join(bad, 'hosts.ini'), '-p', join(ROOT, 'playbooks/site.yml'), '--vault-password-file', join(dir, 'pass.txt')]);
+    assert.equal(r.code, 2, r.out);
+    assert.match(r.err, /domain: "\*\*\*" is not a valid lowercase DNS name/);
+    assert.doesNotMatch(r.err, /Secret_Domain/);
   });
 
   test('a --vault-password-file that does not exist fails up front, even when nothing is vaulted', async () => {

@@ -2,7 +2,7 @@
 // vault-encrypted as a whole) or a directory whose inventory files are all read, in name order,
 // skipping what Ansible skips. Each is schema-checked, then becomes an InventorySource; several
 // sources merge into one (later ones win, as Ansible's groups take the last value set).
-import { accessSync, constants, readdirSync, statSync } from 'node:fs';
+import { accessSync, constants, readdirSync, realpathSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { ConfigError, formatAjvErrors, lineOf, readConfigText, type LoadedYaml } from '../errors.ts';
 import type { Validator } from '../validator.ts';
@@ -21,21 +21,29 @@ export function ignoredInInventoryDir(name: string): boolean {
   return name.startsWith('.') || IGNORED_NAMES.has(name) || IGNORED_ENDINGS.some((e) => name.endsWith(e));
 }
 
+function isDirectory(path: string, shown: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch (e) {
+    throw new ConfigError(`${shown}: cannot read inventory: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
 /** The inventory files of one -i argument, and the directory its group_vars/host_vars sit in. */
 export function inventoryFiles(arg: string): { files: string[]; varsDir: string } {
   const path = resolve(arg);
-  let isDir: boolean;
-  try {
-    isDir = statSync(path).isDirectory();
-  } catch (e) {
-    throw new ConfigError(`${arg}: cannot read inventory: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-  if (!isDir) return { files: [arg], varsDir: dirname(path) };
-  const walk = (dir: string, shown: string): string[] =>
-    readdirSync(dir)
+  if (!isDirectory(path, arg)) return { files: [arg], varsDir: dirname(path) };
+  const seen = new Set<string>();
+  const walk = (dir: string, shown: string): string[] => {
+    // A symlink back up the tree would otherwise be walked forever.
+    const real = realpathSync(dir);
+    if (seen.has(real)) return [];
+    seen.add(real);
+    return readdirSync(dir)
       .sort()
       .filter((n) => !ignoredInInventoryDir(n))
-      .flatMap((n) => (statSync(join(dir, n)).isDirectory() ? walk(join(dir, n), join(shown, n)) : [join(shown, n)]));
+      .flatMap((n) => (isDirectory(join(dir, n), join(shown, n)) ? walk(join(dir, n), join(shown, n)) : [join(shown, n)]));
+  };
   const files = walk(path, arg);
   for (const f of files) {
     let executable = true;

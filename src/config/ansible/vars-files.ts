@@ -2,7 +2,7 @@
 // NAME under a base directory, NAME as a directory (every vars file in it, sorted, recursively)
 // or else the first of NAME, NAME.yml, NAME.yaml, NAME.json. Each file may be vaulted (whole or
 // `!vault` values); each is schema-checked like inventory vars, problems naming file:line.
-import { readdirSync, statSync, type Stats } from 'node:fs';
+import { readdirSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { extname, join } from 'node:path';
 import { ConfigError, formatAjvErrors, lineOf } from '../errors.ts';
 import type { Validator } from '../validator.ts';
@@ -22,14 +22,18 @@ function statOf(path: string): Stats | undefined {
 }
 
 /** Files of a vars directory: hidden files and backups (name~) skipped, as Ansible skips them. */
-function dirVarsFiles(dir: string): string[] {
+function dirVarsFiles(dir: string, seen = new Set<string>()): string[] {
+  // A symlink back up the tree would otherwise be walked forever.
+  const real = realpathSync(dir);
+  if (seen.has(real)) return [];
+  seen.add(real);
   const out: string[] = [];
   for (const name of readdirSync(dir).sort()) {
     if (name.startsWith('.') || name.endsWith('~')) continue;
     const path = join(dir, name);
     const ext = extname(name);
     const st = statOf(path);
-    if (st?.isDirectory() && !ext) out.push(...dirVarsFiles(path));
+    if (st?.isDirectory() && !ext) out.push(...dirVarsFiles(path, seen));
     else if (st?.isFile() && (!ext || EXTENSIONS.includes(ext))) out.push(path);
   }
   return out;

@@ -1,6 +1,6 @@
 // JSON Schema of the inventory: Ansible's YAML layout (all/hosts/children/vars) with typed
 // connection keys, plus the variables the roles declare. Unknown keys are errors, except
-// other ansible_* keys, which an existing Ansible inventory may carry.
+// other ansible_* keys, which an existing Ansible inventory may carry, and vault_* keys.
 
 // A DNS name, an IPv4 address or an IPv6 address (optionally in brackets): nothing that could
 // read as an ssh option (a leading dash) or carry spaces, quotes or shell syntax.
@@ -30,7 +30,8 @@ export function inventorySchema(roleVars: Record<string, object>): object {
   const vars = {
     type: ['object', 'null'],
     properties: { ...roleVars, ...CONNECTION_PROPS },
-    patternProperties: { '^ansible_': {} },
+    // vault_*: Ansible's convention for the vaulted values other variables refer to ("{{ vault_x }}").
+    patternProperties: { '^ansible_': {}, '^vault_': {} },
     additionalProperties: false,
   };
   return {

@@ -14,7 +14,8 @@ import { deepMerge } from './merge.ts';
 import type { HostIndex } from './patterns.ts';
 import type { InventorySource, VarsLayer } from './ansible/model.ts';
 import { inventoryFiles, mergeSources, readInventoryFile, type SchemaCheck } from './ansible/sources.ts';
-import { VarsFiles } from './ansible/vars-files.ts';
+import { checkLayer, VarsFiles } from './ansible/vars-files.ts';
+import { hasReference, resolveReferences } from './ansible/references.ts';
 import { VaultKeys } from './ansible/vault.ts';
 
 export interface InventoryHost {
@@ -80,6 +81,7 @@ export async function loadInventory(paths: string | readonly string[], roleVars:
   const dirs = { inventory: varsDirs, playbook: playDir && !varsDirs.includes(playDir) ? [playDir] : [] };
   const groupNames = ['all', ...[...src.groups.keys()].filter((g) => g !== 'all')];
   const byName = new Map<string, InventoryHost>();
+  const referenceProblems: string[] = [];
   for (const [name, own] of src.hosts) {
     const groupsOf = groupNames.filter((g) => g === 'all' || members.get(g)?.includes(name));
     // Ansible's sort_groups: by depth (all = 0, top-level groups = 1, …), then by name.
@@ -89,9 +91,20 @@ export async function loadInventory(paths: string | readonly string[], roleVars:
     for (const kind of ['inventory', 'playbook'] as const) for (const d of dirs[kind]) for (const g of sorted) layers.push(...(await vfiles.layers(d, 'group_vars', g)));
     layers.push(...own);
     for (const kind of ['inventory', 'playbook'] as const) for (const d of dirs[kind]) layers.push(...(await vfiles.layers(d, 'host_vars', name)));
-    byName.set(name, { name, vars: deepMerge(...layers.map((l) => l.vars)), groups: groupsOf });
+    // Where each top-level key got its value (the last layer setting it), for reference errors.
+    const origins = new Map<string, string>();
+    for (const l of layers) for (const [k, at] of l.origins) origins.set(k, at);
+    const merged = deepMerge(...layers.map((l) => l.vars));
+    let vars = merged;
+    if (hasReference(merged)) {
+      vars = resolveReferences(merged, name, origins, referenceProblems);
+      // Values that were references are checked now that they have their types.
+      checkLayer({ vars, origins, secrets: [] }, check.vars.validate, known, referenceProblems, ` (host ${name}, references resolved)`);
+    }
+    byName.set(name, { name, vars, groups: groupsOf });
   }
   vfiles.throwProblems();
+  if (referenceProblems.length) throw new ConfigError('invalid variable references', [...new Set(referenceProblems)]);
   const hosts = [...byName.keys()];
   const index = new Map(groupNames.map((g) => [g, g === 'all' ? hosts : hosts.filter((h) => members.get(g)?.includes(h))]));
   const listed = new Map(groupNames.map((g) => [g, g === 'all' ? hosts : (members.get(g) ?? [])]));
@@ -197,7 +210,7 @@ export function connectionOf(inv: Inventory, host: InventoryHost, becomePassword
   };
 }
 
-/** Host vars without connection keys: what roles see. */
+/** Host vars without connection keys (nor vault_* keys, which only other values point at): what roles see. */
 export function roleVarsOf(host: InventoryHost): Vars {
-  return Object.fromEntries(Object.entries(host.vars).filter(([k]) => !CONNECTION_KEYS.has(k) && !k.startsWith('ansible_')));
+  return Object.fromEntries(Object.entries(host.vars).filter(([k]) => !CONNECTION_KEYS.has(k) && !k.startsWith('ansible_') && !k.startsWith('vault_')));
 }

@@ -1,8 +1,9 @@
 // Issue 11, done-when: a converted copy of a typical Ansible layout runs with no edits. An INI
 // inventory in a directory (with group_vars/ and host_vars/, a stray *.retry), group_vars beside
-// the playbook, one vault-encrypted vars file holding the secret, the vault password in a file
-// named by --vault-password-file, and the user's ssh config reaching the target through a
-// bastion (ProxyJump). apply, then a no-op rerun; the secret reaches the host, never the output.
+// the playbook, the vars.yml / vault.yml pair (vars.yml names "{{ vault_x }}", vault.yml is
+// vault-encrypted and holds the secret), the vault password in a file named by
+// --vault-password-file, and the user's ssh config reaching the target through a bastion
+// (ProxyJump). apply, then a no-op rerun; the secret reaches the host, never the output.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -54,8 +55,9 @@ describe('an Ansible layout, unchanged: INI + group_vars/host_vars + Vault + ssh
       'ansible.cfg': '[defaults]\ninventory = inventory/production\nvault_password_file = ~/.vault_pass.txt\n',
       'inventory/production/hosts.ini': `# production\n[docker_hosts]\n${TARGET}\n\n[production:children]\ndocker_hosts\n`,
       'inventory/production/docker-host.retry': `${TARGET}\n`,
-      'inventory/production/group_vars/all/vars.yml': `# shared by every host\n${Object.entries(target.vars).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join('\n')}\ndocker:\n  daemon:\n    log-opts:\n      max-size: 20m\n`,
-      'inventory/production/group_vars/all/vault.yml': vault.encryptSync(`docker:\n  daemon:\n    labels:\n      - ${label}\n`, ''),
+      // Ansible's best-practice pair: vars.yml names the variable, the vaulted vault.yml holds its value.
+      'inventory/production/group_vars/all/vars.yml': `# shared by every host\n${Object.entries(target.vars).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join('\n')}\ndocker:\n  daemon:\n    labels:\n      - "{{ vault_docker_label }}"\n    log-opts:\n      max-size: 20m\n`,
+      'inventory/production/group_vars/all/vault.yml': vault.encryptSync(`vault_docker_label: ${label}\n`, ''),
       'inventory/production/group_vars/production.yml': 'ansible_become: true\n',
       'inventory/production/host_vars/ans2-target.yml': 'docker:\n  daemon:\n    log-level: warn\n',
       'playbooks/group_vars/docker_hosts.yml': 'docker:\n  daemon:\n    max-concurrent-downloads: 4\n',

@@ -217,6 +217,49 @@ describe('Vault in group_vars, host_vars and YAML inventories', () => {
   });
 });
 
+describe('"{{ name }}" references: the vars.yml → vault.yml layout', () => {
+  const PW = 'refs password';
+  const vault = new Vault({ password: PW });
+  const keys = () => new VaultKeys({ passwordFile: join(tmp, 'refs-pass') });
+  writeFileSync(join(tmp, 'refs-pass'), `${PW}\n`);
+
+  test('a value that is exactly "{{ name }}" takes that variable\'s value (chains, types, inventory_hostname)', async () => {
+    const dir = tree({
+      'hosts.ini': '[web]\nw1.example.com\n',
+      'group_vars/all/vars.yml': 'db_password: "{{ vault_db_password }}"\nhttp_port: "{{ vault_port }}"\nlevel: "{{ inventory_hostname_short }}"\napp: { url: "{{ vault_url }}" }\n',
+      'group_vars/all/vault.yml': vault.encryptSync('vault_db_password: "{{ vault_real_password }}"\nvault_real_password: r3al-s3cret\nvault_port: 8443\nvault_url: https://x.example/\n', ''),
+    });
+    const inv = await loadInventory(join(dir, 'hosts.ini'), { ...ROLE_VARS, app: { type: 'object' } }, { vault: keys() });
+    const host = inv.byName.get('w1.example.com');
+    assert.ok(host);
+    assert.equal(host.vars.db_password, 'r3al-s3cret');
+    assert.equal(host.vars.http_port, 8443);
+    assert.equal(host.vars.level, 'w1');
+    assert.deepEqual(host.vars.app, { url: 'https://x.example/' });
+    assert.ok(inv.secrets.includes('r3al-s3cret'));
+    const { roleVarsOf } = await import('../../src/config/inventory.ts');
+    assert.deepEqual(Object.keys(roleVarsOf(host)).filter((k) => k.startsWith('vault_')), []);
+  });
+
+  test('other templates are kept as written (a Go template for the service, text around braces, filters)', async () => {
+    const dir = tree({ 'hosts.ini': 'w1\n', 'host_vars/w1.yml': 'level: "{{ .Labels.alertname }}"\ndb_password: "pw-{{ x }}"\nlevels: ["{{ y | default(1) }}"]\n' });
+    const inv = await loadInventory(join(dir, 'hosts.ini'), { ...ROLE_VARS, levels: { type: 'array' } });
+    assert.deepEqual(inv.byName.get('w1')?.vars, { level: '{{ .Labels.alertname }}', db_password: 'pw-{{ x }}', levels: ['{{ y | default(1) }}'] });
+  });
+
+  test('undefined names, cycles and a resolved value of the wrong type are errors naming file:line', async () => {
+    const dir = tree({
+      'hosts.ini': 'w1\n',
+      'group_vars/all.yml': '# refs\ndb_password: "{{ vault_db_pasword }}"\nlevel: "{{ vault_a }}"\nvault_a: "{{ level }}"\nhttp_port: "{{ vault_name }}"\nvault_name: eighty\n',
+    });
+    const problems = await problemsOf(loadInventory(join(dir, 'hosts.ini'), ROLE_VARS));
+    const f = join(dir, 'group_vars/all.yml');
+    assert.ok(problems.some((p) => p.startsWith(`${f}:2: db_password: "{{ vault_db_pasword }}" refers to vault_db_pasword, which host w1 does not define`)), problems.join('\n'));
+    assert.ok(problems.some((p) => p.startsWith(`${f}:4: vault_a: "{{ level }}" refers back to itself (level → vault_a → level)`)), problems.join('\n'));
+    assert.ok(problems.includes(`${f}:5: http_port: must be integer (host w1, references resolved)`), problems.join('\n'));
+  });
+});
+
 describe('provision validate with a vaulted layout', () => {
   const PW = 'cli vault password';
   const vault = new Vault({ password: PW });

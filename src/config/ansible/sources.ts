@@ -10,6 +10,7 @@ import type { Vars } from '../../engine/types.ts';
 import { looksLikeIni, parseIniInventory } from './ini.ts';
 import { addHost, emptySource, groupOf, type InventorySource, type VarsLayer } from './model.ts';
 import { checkLayer } from './vars-files.ts';
+import { withoutReferenceErrors } from './references.ts';
 import { decryptWhole, leafTexts, parseDecrypted } from './vault-yaml.ts';
 import type { VaultKeys } from './vault.ts';
 
@@ -84,7 +85,8 @@ export async function readInventoryFile(file: string, check: SchemaCheck, keys: 
   if (data && typeof data === 'object' && !Array.isArray(data) && 'plugin' in data) {
     throw new ConfigError(`${src.file}${lineOf(src, ['plugin'])}: an inventory plugin configuration (plugin: ${String((data as { plugin: unknown }).plugin)}); only INI and YAML inventories of hosts are read`);
   }
-  if (!check.inventory.validate(data)) throw new ConfigError(`${src.file}: invalid inventory`, formatAjvErrors(src, check.inventory.validate.errors, check.inventory.schema));
+  const errors = check.inventory.validate(data) ? [] : withoutReferenceErrors(check.inventory.validate.errors, data);
+  if (errors.length) throw new ConfigError(`${src.file}: invalid inventory`, formatAjvErrors(src, errors, check.inventory.schema));
   return yamlToSource(src);
 }
 

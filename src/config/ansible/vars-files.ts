@@ -9,6 +9,7 @@ import type { Validator } from '../validator.ts';
 import { suggest } from '../patterns.ts';
 import type { VarsLayer } from './model.ts';
 import { loadVaultedYaml } from './vault-yaml.ts';
+import { withoutReferenceErrors } from './references.ts';
 import type { VaultKeys } from './vault.ts';
 
 const EXTENSIONS = ['.yml', '.yaml', '.json'];
@@ -53,9 +54,9 @@ export function findVarsFiles(dir: string, name: string): string[] {
 }
 
 /** Problems of one vars layer written in a format without a YAML document (INI lines). */
-export function checkLayer(layer: VarsLayer, validate: Validator, known: string[], problems: string[]): void {
+export function checkLayer(layer: VarsLayer, validate: Validator, known: string[], problems: string[], note = ''): void {
   if (validate(layer.vars)) return;
-  for (const err of validate.errors ?? []) {
+  for (const err of withoutReferenceErrors(validate.errors, layer.vars)) {
     if (err.keyword === 'oneOf' || err.keyword === 'anyOf') continue;
     const segs = err.instancePath.split('/').slice(1);
     let msg = err.message ?? 'is invalid';
@@ -66,7 +67,7 @@ export function checkLayer(layer: VarsLayer, validate: Validator, known: string[
       msg = `unknown key${hint ? ` (did you mean "${hint}"?)` : ''}`;
     }
     const top = segs[0] ?? '';
-    problems.push(`${layer.origins.get(top) ?? '?'}: ${segs.join('/') || '(top)'}: ${msg}`);
+    problems.push(`${layer.origins.get(top) ?? '?'}: ${segs.join('/') || '(top)'}: ${msg}${note}`);
   }
 }
 
@@ -106,8 +107,9 @@ export class VarsFiles {
       this.problems.push(`${src.file}: a vars file must be a mapping of variable names to values, not ${Array.isArray(data) ? 'a list' : `a ${typeof data}`}`);
       return undefined;
     }
-    if (!this.validate(data)) {
-      this.problems.push(...formatAjvErrors(src, this.validate.errors, this.schema));
+    const errors = this.validate(data) ? [] : withoutReferenceErrors(this.validate.errors, data);
+    if (errors.length) {
+      this.problems.push(...formatAjvErrors(src, errors, this.schema));
       return undefined;
     }
     const vars = data as Record<string, unknown>;

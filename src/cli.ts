@@ -149,6 +149,7 @@ async function load(cli: Cli) {
   // A password file named on the command line is read up front, as Ansible does: a bad one fails early.
   if (cli.vaultPasswordFile !== undefined) await vault.unlock('--vault-password-file');
   const inv = await loadInventory(cli.inventories, lib.varsSchema, { playbookDir: dirname(resolve(cli.playbook)), vault });
+  for (const n of inv.notes ?? []) console.error(`provision: note: ${n}`);
   return { lib, inv };
 }
 

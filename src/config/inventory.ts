@@ -35,6 +35,8 @@ export interface Inventory extends HostIndex {
   listed: Map<string, string[]>;
   /** Values decrypted from Ansible Vault (inventory, group_vars, host_vars): masked on every host. */
   secrets: string[];
+  /** Things worth telling the user that are not errors (a group_vars file no group reads). */
+  notes?: string[];
 }
 
 const CONNECTION_KEYS = new Set([
@@ -104,6 +106,12 @@ export async function loadInventory(paths: string | readonly string[], roleVars:
     byName.set(name, { name, vars, groups: groupsOf });
   }
   vfiles.throwProblems();
+  const notes: string[] = [];
+  for (const d of [...dirs.inventory, ...dirs.playbook]) {
+    for (const [kind, names, what] of [['group_vars', new Set(groupNames), 'group'], ['host_vars', new Set(src.hosts.keys()), 'host']] as const) {
+      for (const f of vfiles.unread(d, kind, names)) notes.push(`${f}: no ${what} of that name in ${file}: not read`);
+    }
+  }
   if (referenceProblems.length) throw new ConfigError('invalid variable references', [...new Set(referenceProblems)]);
   const hosts = [...byName.keys()];
   const index = new Map(groupNames.map((g) => [g, g === 'all' ? hosts : hosts.filter((h) => members.get(g)?.includes(h))]));
@@ -116,6 +124,7 @@ export async function loadInventory(paths: string | readonly string[], roleVars:
     groups: index,
     listed,
     secrets: [...new Set([...secrets, ...vfiles.secrets])],
+    notes,
   };
 }
 

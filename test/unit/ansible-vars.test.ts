@@ -72,6 +72,17 @@ describe('group_vars and host_vars: Ansible precedence', () => {
     assert.deepEqual(findVarsFiles(gv, 'nosuchgroup'), []);
   });
 
+  test('a group_vars or host_vars entry no group or host reads is named in a note (Ansible drops it silently)', async () => {
+    const dir = tree({ 'hosts.ini': '[web]\nw1\n', 'group_vars/webservers.yml': 'level: x\n', 'group_vars/web/a.yml': 'level: y\n', 'host_vars/w2/main.yml': 'level: z\n' });
+    const inv = await loadInventory(join(dir, 'hosts.ini'), ROLE_VARS);
+    assert.deepEqual(inv.notes, [
+      `${join(dir, 'group_vars/webservers.yml')}: no group of that name in ${join(dir, 'hosts.ini')}: not read`,
+      `${join(dir, 'host_vars/w2')}: no host of that name in ${join(dir, 'hosts.ini')}: not read`,
+    ]);
+    const fixture = await loadInventory(join(FIX, 'inventory/hosts.ini'), ROLE_VARS, { playbookDir: join(FIX, 'playbooks') });
+    assert.deepEqual(fixture.notes, []);
+  });
+
   test('a playbook beside the inventory: its group_vars are read once, at the inventory rank', async () => {
     const dir = tree({ 'hosts.ini': '[web]\nw1\n', 'group_vars/web.yml': 'level: web\n', 'group_vars/all.yml': 'level: all\n' });
     const inv = await loadInventory(join(dir, 'hosts.ini'), ROLE_VARS, { playbookDir: dir });

@@ -74,6 +74,8 @@ export function checkLayer(layer: VarsLayer, validate: Validator, known: string[
 /** Loads each vars file once (many hosts share a group's files); problems are collected. */
 export class VarsFiles {
   private readonly loaded = new Map<string, Promise<VarsLayer | undefined>>();
+  /** findVarsFiles answers by directory and name: hosts share their groups' lookups. */
+  private readonly found = new Map<string, string[]>();
   readonly problems: string[] = [];
   readonly secrets: string[] = [];
 
@@ -86,7 +88,13 @@ export class VarsFiles {
   /** The layers of `<base>/<kind>/<name>` (kind: group_vars or host_vars), lowest first. */
   async layers(base: string, kind: 'group_vars' | 'host_vars', name: string): Promise<VarsLayer[]> {
     const out: VarsLayer[] = [];
-    for (const file of findVarsFiles(join(base, kind), name)) {
+    const dir = join(base, kind);
+    let files = this.found.get(`${dir}\0${name}`);
+    if (!files) {
+      files = findVarsFiles(dir, name);
+      this.found.set(`${dir}\0${name}`, files);
+    }
+    for (const file of files) {
       let p = this.loaded.get(file);
       if (!p) {
         p = this.load(file);
@@ -114,6 +122,29 @@ export class VarsFiles {
     }
     const vars = data as Record<string, unknown>;
     return { vars, origins: new Map(Object.keys(vars).map((k) => [k, `${src.file}${lineOf(src, [k])}`])), secrets: src.secrets };
+  }
+
+  /**
+   * Entries of `<base>/<kind>/` that no group or host of the inventory reads (a misspelt group
+   * name loses its vars silently in Ansible): named so the user sees them.
+   */
+  unread(base: string, kind: 'group_vars' | 'host_vars', names: Set<string>): string[] {
+    const dir = join(base, kind);
+    let entries: string[];
+    try {
+      entries = readdirSync(dir);
+    } catch {
+      return [];
+    }
+    return entries
+      .filter((e) => !e.startsWith('.') && !e.endsWith('~'))
+      .filter((e) => {
+        const ext = extname(e);
+        const name = EXTENSIONS.includes(ext) ? e.slice(0, -ext.length) : e;
+        return !names.has(name) && !names.has(e);
+      })
+      .sort()
+      .map((e) => join(dir, e));
   }
 
   /** Throws every problem found so far, if any. */

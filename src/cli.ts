@@ -53,6 +53,8 @@ options:
       --html FILE        write the run as one self-contained HTML page (timelines, diffs, recap)
       --vault-password-file FILE  Ansible Vault password (an executable file is run
                          for it); else $ANSIBLE_VAULT_PASSWORD_FILE
+      --vault-id [LABEL@]FILE  another vault password (repeatable; a text's label picks
+                         which is tried first)
       --lock-timeout S   wait up to S seconds for another run's lock on a host (default 300)
   -n N                   history: how many runs per host (default 10)
   -v, --verbose          show remote commands (masked) as they run
@@ -68,6 +70,7 @@ interface Cli {
   inventory: string;
   inventories: string[];
   vaultPasswordFile?: string;
+  vaultIds?: string[];
   playbook: string;
   limit?: string;
   tags?: string[];
@@ -94,6 +97,7 @@ export function parseCli(argv: string[]): Cli {
     options: {
       inventory: { type: 'string', short: 'i', multiple: true },
       'vault-password-file': { type: 'string' },
+      'vault-id': { type: 'string', multiple: true },
       playbook: { type: 'string', short: 'p' },
       limit: { type: 'string', short: 'l' },
       tags: { type: 'string', short: 't' },
@@ -120,6 +124,7 @@ export function parseCli(argv: string[]): Cli {
     inventory: inventories.join(', '),
     inventories,
     ...(values['vault-password-file'] !== undefined ? { vaultPasswordFile: values['vault-password-file'] } : {}),
+    ...(values['vault-id']?.length ? { vaultIds: values['vault-id'] } : {}),
     playbook: values.playbook ?? 'playbooks/site.yml',
     limit: values.limit,
     tags: list(values.tags),
@@ -145,9 +150,9 @@ function wholeNumber(flag: string, value: string | undefined, dflt: number, min:
 
 async function load(cli: Cli) {
   const lib = await loadRoleLibrary(join(ROOT, 'roles'), join(ROOT, 'files'));
-  const vault = new VaultKeys(cli.vaultPasswordFile !== undefined ? { passwordFile: cli.vaultPasswordFile } : {});
-  // A password file named on the command line is read up front, as Ansible does: a bad one fails early.
-  if (cli.vaultPasswordFile !== undefined) await vault.unlock('--vault-password-file');
+  const vault = new VaultKeys({ ...(cli.vaultPasswordFile !== undefined ? { passwordFile: cli.vaultPasswordFile } : {}), ...(cli.vaultIds ? { ids: cli.vaultIds } : {}) });
+  // Passwords named on the command line are read up front, as Ansible does: a bad one fails early.
+  if (cli.vaultPasswordFile !== undefined || cli.vaultIds) await vault.unlock('--vault-password-file');
   const inv = await loadInventory(cli.inventories, lib.varsSchema, { playbookDir: dirname(resolve(cli.playbook)), vault });
   for (const n of inv.notes ?? []) console.error(`provision: note: ${n}`);
   return { lib, inv };

@@ -217,7 +217,7 @@ describe('Vault in group_vars, host_vars and YAML inventories', () => {
   test('a vaulted file and no password: says which file and how to give one', async () => {
     const dir = tree({ 'hosts.ini': 'w1\n', 'group_vars/all.yml': vault.encryptSync('level: x\n', '') });
     const problems = await problemsOf(loadInventory(join(dir, 'hosts.ini'), ROLE_VARS, { vault: new VaultKeys({ env: {} }) }));
-    assert.equal(problems[0], `${join(dir, 'group_vars/all.yml')}: is encrypted with Ansible Vault, and no vault password was given: use --vault-password-file FILE or set ANSIBLE_VAULT_PASSWORD_FILE`);
+    assert.equal(problems[0], `${join(dir, 'group_vars/all.yml')}: is encrypted with Ansible Vault, and no vault password was given: use --vault-password-file FILE (or --vault-id [label@]FILE) or set ANSIBLE_VAULT_PASSWORD_FILE`);
   });
 
   test('a whole vaulted INI inventory is read too', async () => {
@@ -318,6 +318,12 @@ describe('provision validate with a vaulted layout', () => {
     assert.equal(r.code, 0, r.err);
   });
 
+  test('--vault-id label@FILE works as Ansible users type it', async () => {
+    const r = await cli(['validate', '-i', join(dir, 'hosts.ini'), '-p', BOOK, '--vault-id', `prod@${join(dir, 'pass.txt')}`], { ANSIBLE_VAULT_PASSWORD_FILE: undefined });
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /^w1: \*\*\*@127\.0\.0\.1:1/m);
+  });
+
   test('wrong password: exit 2 naming the vaulted file', async () => {
     const r = await cli(['validate', '-i', join(dir, 'hosts.ini'), '-p', BOOK, '--vault-password-file', join(dir, 'wrong.txt')]);
     assert.equal(r.code, 2);
@@ -327,7 +333,7 @@ describe('provision validate with a vaulted layout', () => {
   test('no password anywhere: exit 2 naming the vaulted file and both ways to give one', async () => {
     const r = await cli(['validate', '-i', join(dir, 'hosts.ini'), '-p', BOOK], { ANSIBLE_VAULT_PASSWORD_FILE: undefined });
     assert.equal(r.code, 2);
-    assert.match(r.err, /group_vars\/web\/vault\.yml: is encrypted with Ansible Vault, and no vault password was given: use --vault-password-file FILE or set ANSIBLE_VAULT_PASSWORD_FILE/);
+    assert.match(r.err, /group_vars\/web\/vault\.yml: is encrypted with Ansible Vault, and no vault password was given: use --vault-password-file FILE \(or --vault-id \[label@\]FILE\) or set ANSIBLE_VAULT_PASSWORD_FILE/);
   });
 
   test('a role refusing a vaulted value does not print the value', async () => {

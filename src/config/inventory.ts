@@ -13,7 +13,7 @@ import { validatorFor } from './validator.ts';
 import { deepMerge } from './merge.ts';
 import type { HostIndex } from './patterns.ts';
 import type { InventorySource, VarsLayer } from './ansible/model.ts';
-import { inventoryFiles, mergeSources, readInventoryFile, type SchemaCheck } from './ansible/sources.ts';
+import { hostListSource, inventoryFiles, mergeSources, readInventoryFile, type SchemaCheck } from './ansible/sources.ts';
 import { checkLayer, VarsFiles } from './ansible/vars-files.ts';
 import { hasReference, resolveReferences } from './ansible/references.ts';
 import { VaultKeys } from './ansible/vault.ts';
@@ -68,6 +68,11 @@ export async function loadInventory(paths: string | readonly string[], roleVars:
   const sources: InventorySource[] = [];
   const varsDirs: string[] = [];
   for (const arg of args) {
+    const list = hostListSource(arg);
+    if (list) {
+      sources.push(list);
+      continue;
+    }
     const { files, varsDir } = inventoryFiles(arg);
     for (const f of files) sources.push(await readInventoryFile(f, check, keys, secrets));
     if (!varsDirs.includes(varsDir)) varsDirs.push(varsDir);

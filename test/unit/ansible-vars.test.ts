@@ -164,6 +164,16 @@ describe('-i several times, or a directory', () => {
     assert.deepEqual(['w1', 'w2', 'd1'].map((h) => inv.byName.get(h)?.vars.level), ['web', 'web', 'd1']);
   });
 
+  test('-i "host1,host2:2222," is a host list, as in Ansible; merged with a file it gets that file\'s groups', async () => {
+    const dir = tree({ 'hosts.ini': '[web]\nb.example\n', 'group_vars/web.yml': 'level: web\n' });
+    const inv = await loadInventory(['a.example,b.example:2222,', join(dir, 'hosts.ini')], ROLE_VARS);
+    assert.deepEqual(inv.hosts, ['a.example', 'b.example']);
+    assert.deepEqual(inv.byName.get('b.example')?.vars, { ansible_port: 2222, level: 'web' });
+    assert.deepEqual(inv.byName.get('a.example')?.groups, ['all', 'ungrouped']);
+    const problems = await problemsOf(loadInventory('ok.example,bad host:99999,', ROLE_VARS));
+    assert.deepEqual(problems, ['-i ok.example,bad host:99999,: "bad host:99999" is not a host name or host:port']);
+  });
+
   test('a dynamic inventory script in the directory is refused by name', async () => {
     const dir = tree({ 'hosts.ini': 'w1\n', 'ec2.py': '#!/usr/bin/env python3\n' });
     chmodSync(join(dir, 'ec2.py'), 0o755);

@@ -2,7 +2,7 @@
 // vault-encrypted as a whole) or a directory whose inventory files are all read, in name order,
 // skipping what Ansible skips. Each is schema-checked, then becomes an InventorySource; several
 // sources merge into one (later ones win, as Ansible's groups take the last value set).
-import { accessSync, constants, readdirSync, realpathSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { ConfigError, formatAjvErrors, lineOf, readConfigText, type LoadedYaml } from '../errors.ts';
 import type { Validator } from '../validator.ts';
@@ -57,6 +57,28 @@ export function inventoryFiles(arg: string): { files: string[]; varsDir: string 
   }
   if (!files.length) throw new ConfigError(`${arg}: the inventory directory holds no inventory file (hidden files, group_vars/, host_vars/ and *.retry, *.md, *.txt, *.cfg, *.bak, *~ are skipped)`);
   return { files, varsDir: path };
+}
+
+/**
+ * `-i web1,web2:2222,` (Ansible's host_list source): a comma-separated list of hosts, read when
+ * the argument holds a comma and names no file. Its hosts are ungrouped; it has no group_vars.
+ */
+export function hostListSource(arg: string): InventorySource | undefined {
+  if (!arg.includes(',') || existsSync(arg)) return undefined;
+  const src = emptySource(arg);
+  const problems: string[] = [];
+  for (const item of arg.split(',').map((h) => h.trim()).filter(Boolean)) {
+    const m = /^([^:\s]+)(?::(\d+))?$/.exec(item) ?? /^\[([0-9A-Fa-f:.]+)\](?::(\d+))?$/.exec(item);
+    if (!m?.[1]) {
+      problems.push(`-i ${arg}: "${item}" is not a host name or host:port`);
+      continue;
+    }
+    const port = m[2] === undefined ? undefined : Number(m[2]);
+    if (port !== undefined && (port < 1 || port > 65535)) problems.push(`-i ${arg}: "${item}": port out of range`);
+    addHost(src, 'ungrouped', m[1], port === undefined ? undefined : { vars: { ansible_port: port }, origins: new Map([['ansible_port', `-i ${arg}`]]), secrets: [] });
+  }
+  if (problems.length) throw new ConfigError(`-i ${arg}: invalid host list`, problems);
+  return src;
 }
 
 export interface SchemaCheck {

@@ -79,7 +79,7 @@ const CASES: Case[] = [
   { name: 'duplicate key in the inventory', make: raw('all:\n  hosts:\n    vm1:\n    vm1:\n'), says: /hosts\.yml:\d+:\d+: Map keys must be unique/ },
   { name: 'alias bomb', make: raw(['a: &a [x,x,x,x,x,x,x,x,x]', ...Array.from({ length: 8 }, (_, i) => `${'bcdefghi'[i]}: &${'bcdefghi'[i]} [${Array(9).fill(`*${'abcdefgh'[i]}`).join(',')}]`)].join('\n')), says: /hosts\.yml: inventory expands aliases too many times/ },
   { name: 'alias cycle', make: raw('all:\n  vars: &v\n    x: *v\n'), says: /hosts\.yml:3:\d+: the alias \*v refers to a node that contains it/ },
-  { name: 'empty inventory file', make: raw(''), says: /hosts\.yml/ },
+  { name: 'empty inventory file', make: raw(''), says: /hosts\.yml: the inventory has no hosts/ },
   { name: 'binary inventory', make: raw(Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0, 1, 2])), says: /hosts\.yml: inventory holds NUL bytes/ },
   { name: 'huge inventory', make: raw(Buffer.alloc(9 << 20, 0x20)), says: /hosts\.yml: inventory is \d+ bytes/ },
   { name: 'an empty directory for the inventory', make: (d) => void mkdirSync(d.inv), says: /hosts\.yml: the inventory directory holds no inventory file/ },

@@ -104,6 +104,8 @@ export async function readInventoryFile(file: string, check: SchemaCheck, keys: 
   const src = await parseDecrypted(whole, 'inventory', keys);
   secrets.push(...src.secrets);
   const data = src.data;
+  // An empty file (or only comments) adds nothing; with no other source, "no hosts" is reported.
+  if (data === null || data === undefined) return emptySource(src.file);
   if (data && typeof data === 'object' && !Array.isArray(data) && 'plugin' in data) {
     throw new ConfigError(`${src.file}${lineOf(src, ['plugin'])}: an inventory plugin configuration (plugin: ${String((data as { plugin: unknown }).plugin)}); only INI and YAML inventories of hosts are read`);
   }

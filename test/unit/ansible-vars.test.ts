@@ -281,6 +281,14 @@ describe('"{{ name }}" references: the vars.yml → vault.yml layout', () => {
   });
 });
 
+describe('YAML inventory keys remember their lines', () => {
+  test('a reference problem in a YAML inventory names the line of its key', async () => {
+    const dir = tree({ 'hosts.yml': 'all:\n  vars:\n    level: ok\n  children:\n    web:\n      hosts:\n        w1:\n          db_password: "{{ nope }}"\n' });
+    const problems = await problemsOf(loadInventory(join(dir, 'hosts.yml'), ROLE_VARS));
+    assert.ok(problems[0]?.startsWith(`${join(dir, 'hosts.yml')}:8: db_password: "{{ nope }}" refers to nope`), problems.join('\n'));
+  });
+});
+
 describe('provision validate with a vaulted layout', () => {
   const PW = 'cli vault password';
   const vault = new Vault({ password: PW });

@@ -5,6 +5,7 @@
 import { accessSync, constants, existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { ConfigError, formatAjvErrors, lineOf, readConfigText, type LoadedYaml } from '../errors.ts';
+import { isMap, isNode, isScalar, type Pair } from 'yaml';
 import type { Validator } from '../validator.ts';
 import type { Vars } from '../../engine/types.ts';
 import { looksLikeIni, parseIniInventory } from './ini.ts';
@@ -119,21 +120,30 @@ type GroupNode = { hosts?: Record<string, Vars | null> | null; vars?: Vars | nul
 /** A validated YAML inventory as groups and hosts, each key remembering its file:line. */
 function yamlToSource(src: LoadedYaml): InventorySource {
   const out = emptySource(src.file);
-  const layer = (vars: Vars, path: (string | number)[]): VarsLayer => ({
-    vars,
-    origins: new Map(Object.keys(vars).map((k) => [k, `${src.file}${lineOf(src, [...path, k])}`])),
-    secrets: [],
-  });
-  const walk = (name: string, node: GroupNode, path: string[]): void => {
+  // The YAML nodes are walked beside the data (one lookup per key, not a search from the root).
+  const pairs = (node: unknown): Map<string, Pair> => new Map(isMap(node) ? node.items.map((p) => [String(isScalar(p.key) ? p.key.value : p.key), p] as const) : []);
+  const at = (pair: Pair | undefined): string => {
+    const range = isNode(pair?.key) ? pair.key.range : undefined;
+    return `${src.file}${range ? `:${src.lines.linePos(range[0]).line}` : ''}`;
+  };
+  const layer = (vars: Vars, node: unknown): VarsLayer => {
+    const where = pairs(node);
+    return { vars, origins: new Map(Object.keys(vars).map((k) => [k, at(where.get(k))])), secrets: [] };
+  };
+  const walk = (name: string, data: GroupNode, node: unknown): void => {
     const g = groupOf(out, name);
-    if (node?.vars) g.vars.push(layer(node.vars, [...path, 'vars']));
-    for (const [h, hv] of Object.entries(node?.hosts ?? {})) addHost(out, name, h, hv ? layer(hv, [...path, 'hosts', h]) : undefined);
-    for (const [child, cnode] of Object.entries(node?.children ?? {})) {
+    const parts = pairs(node);
+    if (data?.vars) g.vars.push(layer(data.vars, parts.get('vars')?.value));
+    const hostNodes = pairs(parts.get('hosts')?.value);
+    for (const [h, hv] of Object.entries(data?.hosts ?? {})) addHost(out, name, h, hv ? layer(hv, hostNodes.get(h)?.value) : undefined);
+    const childNodes = pairs(parts.get('children')?.value);
+    for (const [child, cdata] of Object.entries(data?.children ?? {})) {
       if (!g.children.includes(child)) g.children.push(child);
-      walk(child, cnode, [...path, 'children', child]);
+      walk(child, cdata, childNodes.get(child)?.value);
     }
   };
-  for (const [g, node] of Object.entries(src.data as Record<string, GroupNode>)) walk(g, node, [g]);
+  const top = pairs(src.doc.contents);
+  for (const [g, data] of Object.entries(src.data as Record<string, GroupNode>)) walk(g, data, top.get(g)?.value);
   return out;
 }
 

@@ -87,10 +87,11 @@ export async function loadInventory(paths: string | readonly string[], roleVars:
   // The playbook's directory may be the inventory's: its files are then read once, at the inventory's rank.
   const dirs = { inventory: varsDirs, playbook: playDir && !varsDirs.includes(playDir) ? [playDir] : [] };
   const groupNames = ['all', ...[...src.groups.keys()].filter((g) => g !== 'all')];
+  const memberSets = new Map([...members].map(([g, m]) => [g, new Set(m)]));
   const byName = new Map<string, InventoryHost>();
   const referenceProblems: string[] = [];
   for (const [name, own] of src.hosts) {
-    const groupsOf = groupNames.filter((g) => g === 'all' || members.get(g)?.includes(name));
+    const groupsOf = groupNames.filter((g) => g === 'all' || memberSets.get(g)?.has(name));
     // Ansible's sort_groups: by depth (all = 0, top-level groups = 1, …), then by name.
     const sorted = groupsOf.filter((g) => g !== 'all').sort((a, b) => (depth.get(a) ?? 0) - (depth.get(b) ?? 0) || (a < b ? -1 : a > b ? 1 : 0));
     const layers: VarsLayer[] = [...(src.groups.get('all')?.vars ?? []), ...sorted.flatMap((g) => src.groups.get(g)?.vars ?? [])];
@@ -119,7 +120,7 @@ export async function loadInventory(paths: string | readonly string[], roleVars:
   }
   if (referenceProblems.length) throw new ConfigError('invalid variable references', [...new Set(referenceProblems)]);
   const hosts = [...byName.keys()];
-  const index = new Map(groupNames.map((g) => [g, g === 'all' ? hosts : hosts.filter((h) => members.get(g)?.includes(h))]));
+  const index = new Map(groupNames.map((g) => [g, g === 'all' ? hosts : hosts.filter((h) => memberSets.get(g)?.has(h))]));
   const listed = new Map(groupNames.map((g) => [g, g === 'all' ? hosts : (members.get(g) ?? [])]));
   return {
     file,
@@ -158,10 +159,10 @@ function groupTree(src: InventorySource, file: string): { depth: Map<string, num
   const membersOf = (g: string): string[] => {
     const known = members.get(g);
     if (known) return known;
-    const out = [...(src.groups.get(g)?.hosts ?? [])];
-    for (const c of childrenOf(g)) for (const h of membersOf(c)) if (!out.includes(h)) out.push(h);
-    members.set(g, out);
-    return out;
+    const out = new Set(src.groups.get(g)?.hosts ?? []);
+    for (const c of childrenOf(g)) for (const h of membersOf(c)) out.add(h);
+    members.set(g, [...out]);
+    return [...out];
   };
   for (const g of src.groups.keys()) if (g !== 'all') membersOf(g);
   return { depth, members };

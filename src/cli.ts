@@ -10,6 +10,7 @@ import { loadExtraVars, withExtraVars } from './config/extra-vars.ts';
 import type { Vars } from './engine/types.ts';
 import { connectionOf, loadInventory, type Inventory, type SshContext } from './config/inventory.ts';
 import { loadSshConfig } from './remote/ssh-config.ts';
+import { VaultKeys } from './config/ansible/vault.ts';
 import { selectHosts } from './config/patterns.ts';
 import { loadPlaybook } from './config/playbook.ts';
 import { lookupSecret, readDotenv, type SecretSource } from './config/secrets.ts';
@@ -43,7 +44,8 @@ commands:
   history   the last runs on each host (from its audit trail), newest last
 
 options:
-  -i, --inventory FILE   inventory YAML (default inventory/hosts.yml)
+  -i, --inventory PATH   inventory: INI or YAML file, or a directory of them; repeatable
+                         (default inventory/hosts.yml)
   -p, --playbook FILE    playbook YAML (default playbooks/site.yml)
   -l, --limit PATTERN    only these hosts/groups (Ansible pattern syntax)
   -e, --extra-vars VARS  key=value (strings), @FILE (YAML/JSON) or a JSON mapping; repeatable,
@@ -59,6 +61,10 @@ options:
   -D, --diff             show diffs of changed files
       --json FILE        write a JSON report
       --html FILE        write the run as one self-contained HTML page (timelines, diffs, recap)
+      --vault-password-file FILE  Ansible Vault password (an executable file is run
+                         for it); else $ANSIBLE_VAULT_PASSWORD_FILE
+      --vault-id [LABEL@]FILE  another vault password (repeatable; a text's label picks
+                         which is tried first)
       --lock-timeout S   wait up to S seconds for another run's lock on a host (default 300)
   -n N                   history: how many runs per host (default 10)
   -v, --verbose          show remote commands (masked) as they run
@@ -70,7 +76,11 @@ exit codes: 0 success (check: in sync), 1 a task failed, a host was unreachable 
 
 interface Cli {
   command: string;
+  /** The -i sources as shown in messages (comma-separated). */
   inventory: string;
+  inventories: string[];
+  vaultPasswordFile?: string;
+  vaultIds?: string[];
   playbook: string;
   limit?: string;
   extraVars: string[];
@@ -99,7 +109,9 @@ export function parseCli(argv: string[]): Cli {
     args: argv,
     allowPositionals: true,
     options: {
-      inventory: { type: 'string', short: 'i' },
+      inventory: { type: 'string', short: 'i', multiple: true },
+      'vault-password-file': { type: 'string' },
+      'vault-id': { type: 'string', multiple: true },
       playbook: { type: 'string', short: 'p' },
       limit: { type: 'string', short: 'l' },
       'extra-vars': { type: 'string', short: 'e', multiple: true },
@@ -129,9 +141,13 @@ export function parseCli(argv: string[]): Cli {
   for (const flag of ['list-hosts', 'list-tasks', 'start-at-task'] as const) {
     if (values[flag] !== undefined && !['apply', 'check', 'validate'].includes(command)) throw new ConfigError(`--${flag} is for apply, check and validate, not ${command}`);
   }
+  const inventories = values.inventory?.length ? values.inventory : ['inventory/hosts.yml'];
   return {
     command,
-    inventory: values.inventory ?? 'inventory/hosts.yml',
+    inventory: inventories.join(', '),
+    inventories,
+    ...(values['vault-password-file'] !== undefined ? { vaultPasswordFile: values['vault-password-file'] } : {}),
+    ...(values['vault-id']?.length ? { vaultIds: values['vault-id'] } : {}),
     playbook: values.playbook ?? 'playbooks/site.yml',
     limit: values.limit,
     extraVars: values['extra-vars'] ?? [],
@@ -161,7 +177,11 @@ function wholeNumber(flag: string, value: string | undefined, dflt: number, min:
 
 async function load(cli: Cli): Promise<{ lib: RoleLibrary; inv: Inventory; extra: Vars }> {
   const lib = await loadRoleLibrary(join(ROOT, 'roles'), join(ROOT, 'files'));
-  const loaded = await loadInventory(cli.inventory, lib.varsSchema);
+  const vault = new VaultKeys({ ...(cli.vaultPasswordFile !== undefined ? { passwordFile: cli.vaultPasswordFile } : {}), ...(cli.vaultIds ? { ids: cli.vaultIds } : {}) });
+  // Passwords named on the command line are read up front, as Ansible does: a bad one fails early.
+  if (cli.vaultPasswordFile !== undefined || cli.vaultIds) await vault.unlock('--vault-password-file');
+  const loaded = await loadInventory(cli.inventories, lib.varsSchema, { playbookDir: dirname(resolve(cli.playbook)), vault });
+  for (const n of loaded.notes ?? []) console.error(`provision: note: ${n}`);
   const extra = await loadExtraVars(cli.extraVars, lib.varsSchema);
   const inv = withExtraVars(loaded, extra);
   for (const note of ignoredKeyNotes(inv.byName.values())) console.error(note);
@@ -206,23 +226,31 @@ async function cmdRun(cli: Cli): Promise<number> {
     console.log(formatListing(book, hostsPerPlay(inv, book, cli.limit), { hosts: true }));
     return EXIT.ok;
   }
-  const plans = buildPlan(inv, book, lib, readDotenv(inv.dir), {
-    limit: cli.limit,
-    tags: cli.tags,
-    skipTags: cli.skipTags,
-    sshConfig: loadSshConfig(),
-    extraVars: extra,
-    ...(cli.startAt !== undefined ? { startAt: cli.startAt } : {}),
-  });
+  let plans: ReturnType<typeof buildPlan>;
+  try {
+    plans = buildPlan(inv, book, lib, readDotenv(inv.dir), {
+      limit: cli.limit,
+      tags: cli.tags,
+      skipTags: cli.skipTags,
+      sshConfig: loadSshConfig(),
+      extraVars: extra,
+      ...(cli.startAt !== undefined ? { startAt: cli.startAt } : {}),
+    });
+  } catch (e) {
+    // A role's message may quote a value that came out of the vault.
+    if (e instanceof ConfigError && inv.secrets.length) throw maskedError(e, maskerOf(inv));
+    throw e;
+  }
   if (cli.listTasks) {
-    console.log(formatListing(book, hostsPerPlay(inv, book, cli.limit), { hosts: cli.listHosts, plans }));
+    console.log(maskerOf(inv).mask(formatListing(book, hostsPerPlay(inv, book, cli.limit), { hosts: cli.listHosts, plans })));
     return EXIT.ok;
   }
   if (cli.command === 'validate') {
+    const masker = maskerOf(inv);
     for (const p of plans) {
       const n = p.roles.reduce((a, r) => a + r.tasks.length, 0);
       const via = p.connection.jumps?.length ? ` via ${p.connection.jumps.map((j) => j.label).join(',')}` : '';
-      console.log(`${p.name}: ${p.connection.user}@${p.connection.address}:${p.connection.port}${via} roles=${p.roles.map((r) => r.name).join(',')} tasks=${n}`);
+      console.log(masker.mask(`${p.name}: ${p.connection.user}@${p.connection.address}:${p.connection.port}${via} roles=${p.roles.map((r) => r.name).join(',')} tasks=${n}`));
     }
     const sizes = batchSizes(book.rollout.serial, plans.length);
     if (sizes.length > 1 || book.rollout.maxFailPercentage !== undefined) {
@@ -278,7 +306,7 @@ async function cmdFacts(cli: Cli): Promise<number> {
       const host = inv.byName.get(name);
       if (!host) return;
       try {
-        const conn = await openSsh(connectionOf(inv, host, lookupSecret(secrets, 'PROVISION_BECOME_PASSWORD'), ssh), new Masker(), () => {});
+        const conn = await openSsh(connectionOf(inv, host, lookupSecret(secrets, 'PROVISION_BECOME_PASSWORD'), ssh), maskerOf(inv), () => {});
         try {
           const [r, docker] = (await conn.readMany([FACTS.cmd, DOCKER_VERSION.cmd])).results;
           if (!r?.ok || !docker) throw new Error(`cannot read facts: ${r?.stderr.trim() || 'no answer'}`);
@@ -305,7 +333,7 @@ async function cmdHistory(cli: Cli): Promise<number> {
   const out = await Promise.all(
     names.map(async (name) => {
       const host = inv.byName.get(name);
-      return host ? historyFor(name, () => openSsh(connectionOf(inv, host, becomePassword, ssh), new Masker(), () => {}), cli.historyCount) : { text: '', ok: true };
+      return host ? historyFor(name, () => openSsh(connectionOf(inv, host, becomePassword, ssh), maskerOf(inv), () => {}), cli.historyCount) : { text: '', ok: true };
     }),
   );
   console.log(out.map((o) => o.text).join('\n'));
@@ -344,6 +372,17 @@ export async function main(argv: string[]): Promise<number> {
     }
     throw e;
   }
+}
+
+/** A masker for commands without a plan: the inventory's vault secrets. */
+function maskerOf(inv: Inventory): Masker {
+  const m = new Masker();
+  m.add(...inv.secrets);
+  return m;
+}
+
+function maskedError(e: ConfigError, m: Masker): ConfigError {
+  return new ConfigError(m.mask(e.message.split('\n')[0] ?? ''), e.problems.map((p) => m.mask(p)));
 }
 
 /** Hosts a --limit selects; any term matching nothing is an error (exit 2), as in a run. */

@@ -50,6 +50,15 @@ export async function readConfigText(file: string, what: string): Promise<string
 
 /** Parses YAML text read from `file`; see loadYaml. */
 export function parseYamlText(text: string, file: string, what: string): LoadedYaml {
+  const parsed = parseYamlDoc(text, file, what);
+  return { ...parsed, data: yamlData(parsed, what) };
+}
+
+/**
+ * The syntax and safety checks of parseYamlText, without building the data yet (the vault
+ * reader decrypts `!vault` values in between). `extraTags` are tags the caller handles.
+ */
+export function parseYamlDoc(text: string, file: string, what: string, extraTags: readonly string[] = []): Omit<LoadedYaml, 'data'> {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const at = (pos: number | undefined): string => {
@@ -66,7 +75,7 @@ export function parseYamlText(text: string, file: string, what: string): LoadedY
   const problems: string[] = [];
   visit(doc, {
     Scalar(_, node) {
-      if (node.tag && !JSON_TAGS.has(node.tag)) problems.push(`${at(node.range?.[0])}: a ${node.tag.replace('tag:yaml.org,2002:', '!!')} value; only strings, numbers, booleans and null are allowed here`);
+      if (node.tag && !JSON_TAGS.has(node.tag) && !extraTags.includes(node.tag)) problems.push(`${at(node.range?.[0])}: a ${node.tag.replace('tag:yaml.org,2002:', '!!')} value; only strings, numbers, booleans and null are allowed here`);
     },
     Alias(_, node, path) {
       const target = node.resolve(doc);
@@ -74,17 +83,20 @@ export function parseYamlText(text: string, file: string, what: string): LoadedY
     },
   });
   if (problems.length) throw new ConfigError(`${file}: unusable YAML in ${what}`, [...new Set(problems)].slice(0, 20));
-  let data: unknown;
-  try {
-    data = doc.toJS({ maxAliasCount: 1000 });
-  } catch (e) {
-    // yaml's guard against "billion laughs" alias expansion.
-    throw new ConfigError(`${file}: ${what} expands aliases too many times (${(e as Error).message.split('\n')[0]}); write the values out instead`);
-  }
-  return { file, data, doc, lines };
+  return { file, doc, lines };
 }
 
-const JSON_TAGS = new Set(['tag:yaml.org,2002:str', 'tag:yaml.org,2002:int', 'tag:yaml.org,2002:float', 'tag:yaml.org,2002:bool', 'tag:yaml.org,2002:null', '!', '!vault']);
+/** The data of a document parseYamlDoc accepted, alias expansion bounded. */
+export function yamlData(parsed: Omit<LoadedYaml, 'data'>, what: string): unknown {
+  try {
+    return parsed.doc.toJS({ maxAliasCount: 1000 });
+  } catch (e) {
+    // yaml's guard against "billion laughs" alias expansion.
+    throw new ConfigError(`${parsed.file}: ${what} expands aliases too many times (${(e as Error).message.split('\n')[0]}); write the values out instead`);
+  }
+}
+
+const JSON_TAGS = new Set(['tag:yaml.org,2002:str', 'tag:yaml.org,2002:int', 'tag:yaml.org,2002:float', 'tag:yaml.org,2002:bool', 'tag:yaml.org,2002:null', '!']);
 
 /** ":line" of the node at `path` in the file, or "" when it has none. */
 export function lineOf(src: LoadedYaml, path: readonly (string | number)[]): string {

@@ -78,7 +78,8 @@ export function inventorySchema(roleVars: Record<string, object>): object {
   const vars = {
     type: ['object', 'null'],
     properties: { ...roleVars, ...CONNECTION_PROPS },
-    patternProperties: { [INTERPRETER_KEY]: {} },
+    // vault_*: Ansible's convention for the vaulted values other variables refer to ("{{ vault_x }}").
+    patternProperties: { [INTERPRETER_KEY]: {}, '^vault_': {} },
     additionalProperties: false,
   };
   return {

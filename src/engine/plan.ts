@@ -163,7 +163,7 @@ export function buildPlan(inv: Inventory, book: Playbook, lib: RoleLibrary, secr
         for (const m of e.problems) problems.add(m, p.host);
         continue;
       }
-      plan = { name: p.host, connection, roles: [], secrets: keyPassphrase ? [keyPassphrase] : [] };
+      plan = { name: p.host, connection, roles: [], secrets: [...inv.secrets, ...(keyPassphrase ? [keyPassphrase] : [])] };
       plans.set(p.host, plan);
     }
     if (first) plan.startFirst = true;

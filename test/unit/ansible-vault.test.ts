@@ -28,7 +28,7 @@ describe('Ansible Vault', () => {
   test('no password given: says how to give one', async () => {
     await assert.rejects(
       loadVaultedYaml(join(FIX, 'ansible-vector.yml'), 'vars', new VaultKeys({ env: {} })),
-      /no vault password was given: use --vault-password-file FILE or set ANSIBLE_VAULT_PASSWORD_FILE/,
+      /no vault password was given: use --vault-password-file FILE \(or --vault-id \[label@\]FILE\) or set ANSIBLE_VAULT_PASSWORD_FILE/,
     );
   });
 
@@ -46,5 +46,36 @@ describe('Ansible Vault', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('several vault ids', () => {
+  test('a labelled text is opened by its own password, others by any that fits; a -client script is told the label', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ans-vault-ids-'));
+    try {
+      writeFileSync(join(dir, 'dev.txt'), 'dev-pw\n');
+      const client = join(dir, 'keyring-client');
+      // Prints a password only for the label it is asked for: proves it got "--vault-id prod".
+      writeFileSync(client, '#!/bin/sh\n[ "$1" = --vault-id ] && [ "$2" = prod ] && echo prod-pw\n');
+      chmodSync(client, 0o700);
+      const keys = new VaultKeys({ ids: [`dev@${join(dir, 'dev.txt')}`, `prod@${client}`], env: {} });
+      const prodText = new Vault({ password: 'prod-pw' }).encryptSync('a: prod\n', 'prod');
+      const plainText = new Vault({ password: 'dev-pw' }).encryptSync('a: dev\n', '');
+      const prod = await parseVaultedYaml(prodText, join(dir, 'prod.yml'), 'vars', keys);
+      const dev = await parseVaultedYaml(plainText, join(dir, 'dev.yml'), 'vars', keys);
+      assert.deepEqual([prod.data, dev.data], [{ a: 'prod' }, { a: 'dev' }]);
+      const other = new Vault({ password: 'neither' }).encryptSync('a: x\n', 'prod');
+      await assert.rejects(parseVaultedYaml(other, join(dir, 'x.yml'), 'vars', keys), (e: unknown) => {
+        assert.ok(e instanceof ConfigError);
+        assert.match(e.message, /x\.yml: cannot decrypt: wrong vault password \(--vault-id dev@.*dev\.txt, --vault-id prod@.*keyring-client\) for this value \(vault id "prod"\)/);
+        return true;
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('--vault-id label@prompt is refused: nothing is asked on a terminal', async () => {
+    await assert.rejects(new VaultKeys({ ids: ['prod@prompt'] }).unlock('x.yml'), /--vault-id prod@prompt: provision does not prompt for passwords/);
   });
 });

@@ -1,6 +1,6 @@
 // buildPlan: what a plan knows before any host is touched.
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,6 +29,22 @@ describe('buildPlan', () => {
     const [p] = (await plan('    vm1: { ansible_host: 10.0.0.1 }', { alertmanager: { global: { smtp_auth_password: 'smtp-secret-99' }, receivers: [{ name: 'ops', webhook_configs: [{ url: 'https://hooks.example/T0K3N' }] }] } }))();
     assert.ok(p);
     for (const v of ['https://hooks.example/T0K3N', 'smtp-secret-99', 'grafana-pw-123', 'postgres-pw-1234']) assert.ok(p.secrets.includes(v), v);
+  });
+
+  test('values decrypted from Ansible Vault are masked on every host', async () => {
+    const { Vault } = await import('ansible-vault');
+    const { VaultKeys } = await import('../../src/config/ansible/vault.ts');
+    const dir = mkdtempSync(join(tmpdir(), 'plan-vault-'));
+    writeFileSync(join(dir, 'hosts.ini'), '[web]\nvm1 ansible_host=10.0.0.1\nvm2 ansible_host=10.0.0.2\n');
+    mkdirSync(join(dir, 'group_vars'));
+    writeFileSync(join(dir, 'group_vars/all.yml'), new Vault({ password: 'pw-for-plan' }).encryptSync(`images: ${JSON.stringify(APPS)}\ndomain: vaulted.example\n`, ''));
+    writeFileSync(join(dir, 'pw'), 'pw-for-plan\n');
+    const lib = await loadRoleLibrary(join(ROOT, 'roles'), join(ROOT, 'files'));
+    const inv = await loadInventory(join(dir, 'hosts.ini'), lib.varsSchema, { vault: new VaultKeys({ passwordFile: join(dir, 'pw') }) });
+    const book = await loadPlaybook(join(ROOT, 'playbooks/site.yml'), lib.varsSchema);
+    const plans = buildPlan(inv, book, lib, { file: join(dir, '.env'), fromFile: { GRAFANA_ADMIN_PASSWORD: 'grafana-pw-123', POSTGRES_PASSWORD: 'postgres-pw-1234' } });
+    assert.deepEqual(plans.map((p) => p.name), ['vm1', 'vm2']);
+    for (const p of plans) assert.ok(p.secrets.includes('vaulted.example'), p.name);
   });
 
   test('a problem many hosts share is listed once, with the hosts', async () => {

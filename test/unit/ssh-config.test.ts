@@ -145,7 +145,7 @@ describe('connectionOf with an ssh config', () => {
   writeFileSync(join(dir, 'extra.conf'), 'Host app\n  Port 2200\n');
   writeFileSync(file, `Include ${join(dir, '*.conf')}\nHost app\n  HostName 10.1.2.3\n  User cfguser\n  ProxyJump bastion\nHost bastion\n  HostName 192.0.2.1\n`);
   const src = loadSshConfig(file, HOME, 'me');
-  const inventory: Inventory = { file: '/inv/inventory.yml', dir: '/inv', byName: new Map(), hosts: [], groups: new Map(), listed: new Map() };
+  const inventory: Inventory = { file: '/inv/inventory.yml', dir: '/inv', byName: new Map(), hosts: [], groups: new Map(), listed: new Map(), secrets: [] };
   const host = (vars: Record<string, unknown>): InventoryHost => ({ name: 'app', vars, groups: ['all'] });
 
   test('config fills what the inventory leaves out (Include read); inventory wins where set', () => {

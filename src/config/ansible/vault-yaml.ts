@@ -1,19 +1,10 @@
 // YAML as Ansible reads its vars files and inventories: a whole file may be vault-encrypted,
 // and single values may be `!vault |` encrypted strings. The result is the same LoadedYaml the
-// rest of the config code knows (lines for every error), plus the decrypted values (secrets).
-import { LineCounter, parseDocument, visit, Scalar, type ScalarTag } from 'yaml';
-import { ConfigError, readConfigText, type LoadedYaml } from '../errors.ts';
+// rest of the config code knows (lines for every error, the same checks against hostile YAML),
+// plus the decrypted values (secrets).
+import { isScalar, visit, type Scalar } from 'yaml';
+import { parseYamlDoc, readConfigText, yamlData, type LoadedYaml } from '../errors.ts';
 import { isVaulted, type VaultKeys } from './vault.ts';
-
-class VaultText {
-  constructor(readonly text: string) {}
-}
-
-const VAULT_TAG: ScalarTag = {
-  tag: '!vault',
-  identify: (v) => v instanceof VaultText,
-  resolve: (str) => new VaultText(str),
-};
 
 export interface VaultedYaml extends LoadedYaml {
   secrets: string[];
@@ -32,44 +23,41 @@ export async function readText(file: string, what: string): Promise<string> {
   return readConfigText(file, what);
 }
 
+/** Decrypts a whole vaulted file's text; other text is returned as it is. */
+export async function decryptWhole(text: string, file: string, keys: VaultKeys): Promise<{ text: string; shown: string; vaulted: boolean }> {
+  if (!isVaulted(text)) return { text, shown: file, vaulted: false };
+  await keys.unlock(file);
+  return { text: keys.decrypt(text, file), shown: `${file} (decrypted)`, vaulted: true };
+}
+
 /** Parses YAML text from `file` (vault-encrypted as a whole or in values). */
 export async function parseVaultedYaml(text: string, file: string, what: string, keys: VaultKeys): Promise<VaultedYaml> {
-  let shown = file;
-  const secrets: string[] = [];
-  let wholeVault = false;
-  if (isVaulted(text)) {
-    await keys.unlock(file);
-    text = keys.decrypt(text, file);
-    shown = `${file} (decrypted)`;
-    wholeVault = true;
-  }
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, customTags: [VAULT_TAG] });
-  if (doc.errors.length) {
-    const problems = doc.errors.map((e) => {
-      const pos = e.linePos?.[0] ?? lines.linePos(e.pos[0]);
-      return `${shown}${pos ? `:${pos.line}:${pos.col}` : ''}: ${e.message.split('\n')[0]}`;
-    });
-    throw new ConfigError(`${shown}: invalid YAML in ${what}`, problems);
-  }
-  const tagged: { node: Scalar; text: string }[] = [];
-  visit(doc, {
+  return parseDecrypted(await decryptWhole(text, file, keys), what, keys);
+}
+
+/** parseVaultedYaml after decryptWhole. */
+export async function parseDecrypted(whole: { text: string; shown: string; vaulted: boolean }, what: string, keys: VaultKeys): Promise<VaultedYaml> {
+  const parsed = parseYamlDoc(whole.text, whole.shown, what, ['!vault']);
+  const tagged: Scalar[] = [];
+  visit(parsed.doc, {
     Scalar(_, node) {
-      if (node.value instanceof VaultText) tagged.push({ node, text: node.value.text });
+      if (node.tag === '!vault') tagged.push(node);
     },
   });
-  if (tagged.length) await keys.unlock(`${shown}:${lines.linePos(tagged[0]?.node.range?.[0] ?? 0).line}`);
-  for (const t of tagged) {
-    const at = `${shown}:${lines.linePos(t.node.range?.[0] ?? 0).line}`;
-    const plain = keys.decrypt(t.text, at);
+  const lineOf = (node: Scalar) => `${whole.shown}:${parsed.lines.linePos(node.range?.[0] ?? 0).line}`;
+  const secrets: string[] = [];
+  if (tagged[0]) await keys.unlock(lineOf(tagged[0]));
+  for (const node of tagged) {
+    if (!isScalar(node) || typeof node.value !== 'string') continue;
+    const plain = keys.decrypt(node.value, lineOf(node));
     // A !vault value is a string in Ansible, whatever it looks like.
-    t.node.value = plain;
-    t.node.tag = undefined;
+    node.value = plain;
+    node.tag = undefined;
     secrets.push(plain);
   }
-  const data = doc.toJS() as unknown;
-  if (wholeVault) secrets.push(...leafTexts(data));
-  return { file: shown, data, doc, lines, secrets };
+  const data = yamlData(parsed, what);
+  if (whole.vaulted) secrets.push(...leafTexts(data));
+  return { ...parsed, data, secrets };
 }
 
 export async function loadVaultedYaml(file: string, what: string, keys: VaultKeys): Promise<VaultedYaml> {

@@ -4,6 +4,7 @@
 // output is the password. Every decrypted value is a secret: callers register it for masking.
 import { execFile } from 'node:child_process';
 import { accessSync, constants, readFileSync, statSync } from 'node:fs';
+import { basename } from 'node:path';
 import { promisify } from 'node:util';
 import { Vault } from 'ansible-vault';
 import { ConfigError } from '../errors.ts';
@@ -17,33 +18,66 @@ export function isVaulted(text: string): boolean {
 export interface VaultSettings {
   /** --vault-password-file (wins over the environment). */
   passwordFile?: string;
+  /** --vault-id [label@]source, each given (a password file or script; "prompt" is refused). */
+  ids?: string[];
   env?: NodeJS.ProcessEnv;
 }
 
-/** Reads the vault password once, when the first encrypted value needs it. */
+interface Source {
+  label: string;
+  file: string;
+  /** How the user named it, for messages. */
+  from: string;
+}
+
+/** A vault text's label (format 1.2 headers carry one: "$ANSIBLE_VAULT;1.2;AES256;prod"). */
+function labelOf(text: string): string | undefined {
+  return text.trimStart().split(/\r?\n/, 1)[0]?.split(';')[3]?.trim() || undefined;
+}
+
+/** Reads the vault passwords once, when the first encrypted value needs them. */
 export class VaultKeys {
-  private password: Promise<string> | undefined;
-  private vault: Vault | undefined;
+  private loading: Promise<{ source: Source; vault: Vault }[]> | undefined;
+  private keys: { source: Source; vault: Vault }[] | undefined;
 
   constructor(private readonly settings: VaultSettings = {}) {}
 
-  get source(): string | undefined {
-    return this.settings.passwordFile ?? ((this.settings.env ?? process.env).ANSIBLE_VAULT_PASSWORD_FILE || undefined);
-  }
-
-  /** Loads the password; `needer` names what needs it (for the error when none is given). */
-  async unlock(needer: string): Promise<void> {
-    this.password ??= this.readPassword(needer);
-    const pw = await this.password;
-    this.vault ??= new Vault({ password: pw });
-  }
-
-  private async readPassword(needer: string): Promise<string> {
-    const file = this.source;
-    if (!file) {
-      throw new ConfigError(`${needer}: is encrypted with Ansible Vault, and no vault password was given: use --vault-password-file FILE or set ANSIBLE_VAULT_PASSWORD_FILE`);
+  private get sources(): Source[] {
+    const out: Source[] = [];
+    for (const id of this.settings.ids ?? []) {
+      const at = id.indexOf('@');
+      const label = at > 0 ? id.slice(0, at) : 'default';
+      const file = at >= 0 ? id.slice(at + 1) : id;
+      if (file === 'prompt') throw new ConfigError(`--vault-id ${id}: provision does not prompt for passwords; give a password file or a script that prints the password (--vault-id ${label}@FILE)`);
+      out.push({ label, file, from: `--vault-id ${id}` });
     }
-    const from = this.settings.passwordFile ? `--vault-password-file ${file}` : `ANSIBLE_VAULT_PASSWORD_FILE=${file}`;
+    if (this.settings.passwordFile) out.push({ label: 'default', file: this.settings.passwordFile, from: `--vault-password-file ${this.settings.passwordFile}` });
+    const env = (this.settings.env ?? process.env).ANSIBLE_VAULT_PASSWORD_FILE;
+    if (!out.length && env) out.push({ label: 'default', file: env, from: `ANSIBLE_VAULT_PASSWORD_FILE=${env}` });
+    return out;
+  }
+
+  /** Where the passwords come from, for messages. */
+  get source(): string | undefined {
+    const list = this.sources;
+    return list.length ? list.map((s) => s.from).join(', ') : undefined;
+  }
+
+  /** Loads the passwords; `needer` names what needs them (for the error when none is given). */
+  async unlock(needer: string): Promise<void> {
+    this.loading ??= (async () => {
+      const list = this.sources;
+      if (!list.length) {
+        throw new ConfigError(`${needer}: is encrypted with Ansible Vault, and no vault password was given: use --vault-password-file FILE (or --vault-id [label@]FILE) or set ANSIBLE_VAULT_PASSWORD_FILE`);
+      }
+      const out: { source: Source; vault: Vault }[] = [];
+      for (const source of list) out.push({ source, vault: new Vault({ password: await this.readPassword(source) }) });
+      return out;
+    })();
+    this.keys = await this.loading;
+  }
+
+  private async readPassword({ file, from, label }: Source): Promise<string> {
     let text: string;
     try {
       if (statSync(file).isDirectory()) throw new ConfigError(`${from}: is a directory, not a password file`);
@@ -55,7 +89,9 @@ export class VaultKeys {
       }
       if (executable) {
         // A password script (e.g. reading a password manager): its standard output is the password.
-        const { stdout } = await promisify(execFile)(file, [], { timeout: 60_000, maxBuffer: 1 << 20, encoding: 'utf8' });
+        // A vault-id "client" script (name ending in -client) is told which label is wanted, as Ansible does.
+        const args = /-client(\.[^/]*)?$/.test(basename(file)) ? ['--vault-id', label] : [];
+        const { stdout } = await promisify(execFile)(file, args, { timeout: 60_000, maxBuffer: 1 << 20, encoding: 'utf8' });
         text = stdout;
       } else text = readFileSync(file, 'utf8');
     } catch (e) {
@@ -68,17 +104,26 @@ export class VaultKeys {
     return pw;
   }
 
-  /** Decrypts one vault text; `where` is the file (and line) for errors. Unlock first. */
+  /**
+   * Decrypts one vault text; `where` is the file (and line) for errors. Unlock first. As in
+   * Ansible, the password whose label the text carries is tried first, then the others.
+   */
   decrypt(text: string, where: string): string {
-    if (!this.vault) throw new Error('vault used before unlock()');
-    try {
-      const out = this.vault.decryptSync(text.trim(), undefined);
-      if (out === undefined) throw new Error('no vault data');
-      return out;
-    } catch (e) {
-      const msg = (e as Error).message;
-      if (/integrity/i.test(msg)) throw new ConfigError(`${where}: cannot decrypt: wrong vault password (${this.source}) for this file`);
-      throw new ConfigError(`${where}: not a valid Ansible Vault text (${msg})`);
+    if (!this.keys) throw new Error('vault used before unlock()');
+    const label = labelOf(text);
+    const ordered = [...this.keys].sort((a, b) => Number(b.source.label === label) - Number(a.source.label === label));
+    let last = '';
+    for (const k of ordered) {
+      try {
+        const out = k.vault.decryptSync(text.trim(), undefined);
+        if (out === undefined) throw new Error('no vault data');
+        return out;
+      } catch (e) {
+        last = (e as Error).message;
+        if (!/integrity/i.test(last)) throw new ConfigError(`${where}: not a valid Ansible Vault text (${last})`);
+      }
     }
+    const tried = this.keys.map((k) => k.source.from).join(', ');
+    throw new ConfigError(`${where}: cannot decrypt: wrong vault password (${tried}) for this ${label ? `value (vault id "${label}")` : 'file'}`);
   }
 }

@@ -98,11 +98,17 @@ function modelOf(compose: string, project: string): ComposeModel {
 // Reads are immutable: hosts with the same paths share one.
 const probeOf = memoByValue((paths: string[]) => probePathsRead(paths));
 
-export function stackTasks(spec: StackSpec): Task[] {
+/** A project's files: the static ones of files/<role>/, with the generated ones over them. */
+export function projectFiles(filesDir: string, generated: Record<string, string | GeneratedFile> = {}): Map<string, GeneratedFile> {
   const files = new Map<string, GeneratedFile>();
   const plain = (content: string): GeneratedFile => ({ content, mode: '0644', group: 'root' });
-  for (const [rel, content] of readStatic(spec.filesDir)) files.set(rel, plain(content));
-  for (const [rel, g] of Object.entries(spec.generated ?? {})) files.set(rel, typeof g === 'string' ? plain(g) : g);
+  for (const [rel, content] of readStatic(filesDir)) files.set(rel, plain(content));
+  for (const [rel, g] of Object.entries(generated)) files.set(rel, typeof g === 'string' ? plain(g) : g);
+  return files;
+}
+
+export function stackTasks(spec: StackSpec): Task[] {
+  const files = projectFiles(spec.filesDir, spec.generated);
   const compose = files.get('compose.yml')?.content;
   if (compose === undefined) throw new Error(`${spec.filesDir}: no compose.yml`);
   // Compose labels env_file containers with a hash `config --hash` does not reproduce (see compose-model.ts).

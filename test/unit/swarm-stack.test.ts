@@ -7,6 +7,7 @@ import { describe, test } from 'node:test';
 import { parse } from 'yaml';
 import { escapeDollars, interpolate, InterpolationError } from '../../src/stack/interpolate.ts';
 import { listFiles } from '../../src/stack/stack-tasks.ts';
+import { parseServices, planStack } from '../../src/ops/stack-deploy.ts';
 import { generateStackFile, objectName, SPEC_LABEL, StackFileError, type ProjectFile, type StackFileInput } from '../../src/stack/swarm-stack.ts';
 import { ibapiEnv } from '../../roles/ibapi/config/env.ts';
 import { infraEnv } from '../../roles/infra/config/env.ts';
@@ -213,5 +214,51 @@ describe('what cannot be carried is refused, not dropped', () => {
   test('object names fit Swarm: 64 characters at most', () => {
     const n = objectName('infra', 'grafana/provisioning/dashboards/a-very-long-dashboard-file-name-indeed.yml', 'x');
     assert.ok(n.length <= 64 && n.startsWith('infra_') && /-[0-9a-f]{12}$/.test(n), n);
+  });
+});
+
+describe('drift: wanted services against docker service inspect', () => {
+  // Recorded on a test VM (Docker 26.1) right after provision deployed both stacks with these inputs.
+  const vmImages = { ...APPS, ...Object.fromEntries(Object.keys(APPS).map((k) => [k, 'provision-test/app-standin:1'])), redis: 'provision-test/redis:debian13', postgres: 'provision-test/postgres:debian13', adminer: 'provision-test/adminer-standin:1' };
+  const recorded = parseServices(readFileSync(join(ROOT, 'test/fixtures/stack-deploy/inspect.json'), 'utf8'));
+  const wanted = () => {
+    const sh = projectFiles('shioaji');
+    const shioaji = generateStackFile({ project: 'shioajipy', compose: sh.get('compose.yml')!.content, env: shioajiEnv({ domain: 'provision.test', images: vmImages }), files: sh, endpointMode: 'dnsrr', publishMode: 'host', storesLabel: 'stores' });
+    const ib = ibapi({ files: projectFiles('ibapi', { 'secrets/postgres_password': { content: 'x', mode: '0600', group: 'root' } }), env: ibapiEnv({ domain: 'provision.test', images: vmImages, postgres: { user: 'ibapi', password: 'not-this-one-1', db: 'ibapi' } }) });
+    return [...shioaji.services, ...ib.services].filter((w) => recorded.some((r) => r.name === w.name));
+  };
+
+  test('what Docker recorded is exactly what the stack file wants: no drift', () => {
+    assert.deepEqual(recorded.map((r) => r.name), ['shioajipy_redis', 'ibapi-trading_ibapi-web']);
+    assert.equal(wanted().length, 2);
+    assert.deepEqual(planStack(wanted(), recorded), []);
+  });
+
+  test('scaled to 0, an environment variable added, an image changed: each named (values never shown)', () => {
+    const have = recorded.map((r) => (r.name === 'shioajipy_redis' ? { ...r, replicas: 0 } : { ...r, env: [...r.env, 'SECRET=hunter2'].sort(), image: 'evil/image:2' }));
+    const d = planStack(wanted(), have);
+    assert.deepEqual(d.map((x) => x.why), [
+      'shioajipy_redis: replicas 0, wanted 1',
+      'ibapi-trading_ibapi-web: image evil/image:2, wanted provision-test/app-standin:1; environment differs: SECRET',
+    ]);
+    assert.ok(!JSON.stringify(d).includes('hunter2'));
+  });
+
+  test('a changed definition shows in the spec hash; a digest added by Docker is not drift', () => {
+    const w = wanted().map((x) => (x.name === 'shioajipy_redis' ? { ...x, labels: { ...x.labels, [SPEC_LABEL]: '0000000000000000' } } : x));
+    const have = recorded.map((r) => ({ ...r, image: `${r.image}@sha256:${'a'.repeat(64)}` }));
+    assert.deepEqual(planStack(w, have).map((x) => x.why), ["shioajipy_redis: its definition changed (provision's spec hash differs)"]);
+  });
+
+  test('a removed stack is missing services; a service no longer wanted is named', () => {
+    assert.deepEqual(planStack(wanted(), []).map((x) => x.kind), ['missing', 'missing']);
+    assert.deepEqual(planStack(wanted().slice(0, 1), recorded).map((x) => `${x.kind} ${x.service}`), ['unwanted ibapi-trading_ibapi-web']);
+  });
+
+  test('configs, secrets and placement as Docker records them', () => {
+    const redis = recorded.find((r) => r.name === 'shioajipy_redis')!;
+    assert.deepEqual(redis.constraints, ['node.labels.stores == true']);
+    assert.equal(redis.endpointMode, 'dnsrr');
+    assert.equal(redis.replicas, 1);
   });
 });

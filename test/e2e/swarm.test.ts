@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { changedTasks, hostReport, runCli, startVm, type RunResult, type Vm } from './vm.ts';
+import { changedTasks, eventually, hostReport, runCli, startVm, type RunResult, type Vm } from './vm.ts';
 
 const PLAYBOOK = ['-p', 'playbooks/docker-host.yml'];
 
@@ -36,10 +36,29 @@ function swarmInventory(file: string, managers: Vm[], workers: Vm[], labels: Rec
   return out;
 }
 
-/** A small local image, loaded onto a VM (the test VMs cannot pull). */
-function loadImage(vm: Vm, image: string): void {
+/** Small local images, loaded onto a VM (the test VMs cannot pull). */
+function loadImage(vm: Vm, ...images: string[]): void {
   const ssh = `ssh -q -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -i ${vm.key} -p ${vm.port} deploy@127.0.0.1`;
-  execFileSync('bash', ['-c', `docker save ${image} | ${ssh} docker load`], { stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync('bash', ['-c', `docker save ${images.join(' ')} | ${ssh} docker load`], { stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+/** The same inventory with more variables for every host. */
+function withAllVars(file: string, name: string, vars: Record<string, unknown>): string {
+  const inv = parse(readFileSync(file, 'utf8')) as InvFile;
+  inv.all.vars = { ...inv.all.vars, ...vars };
+  const out = join(file, '..', name);
+  writeFileSync(out, stringify(inv));
+  return out;
+}
+
+const APPS_PLAYBOOK = ['-p', 'playbooks/swarm-apps.yml'];
+const APP_SERVICES = ['ibapi-trading_ibapi-adminer', 'ibapi-trading_ibapi-api', 'ibapi-trading_ibapi-postgres', 'ibapi-trading_ibapi-web', 'shioajipy_force-recorder', 'shioajipy_redis', 'shioajipy_shioaji-backend', 'shioajipy_shioaji-frontend', 'shioajipy_shioaji-gateway'];
+
+/** Name → replicas ("1/1") of the apps' services, once every one runs what it should. */
+async function servicesConverged(vm: Vm): Promise<Map<string, string> | undefined> {
+  const r = await vm.sh(`docker service ls --format '{{.Name}} {{.Replicas}}'`);
+  const m = new Map(r.stdout.trim().split('\n').filter(Boolean).map((l) => l.split(' ') as [string, string]));
+  return APP_SERVICES.every((s) => m.get(s) === '1/1') ? m : undefined;
 }
 
 function ok(r: RunResult): void {
@@ -49,6 +68,7 @@ function ok(r: RunResult): void {
 describe('swarm mode on three fresh VMs', { timeout: 15 * 60_000 }, () => {
   const vms: Vm[] = [];
   let inv = '';
+  let apps = '';
   const labels = { 'swarm-vm1': { stores: 'true' }, 'swarm-vm3': { zone: 'c' } };
   before(() => {
     for (const n of ['swarm-vm1', 'swarm-vm2', 'swarm-vm3']) vms.push(startVm(n));
@@ -113,6 +133,61 @@ describe('swarm mode on three fresh VMs', { timeout: 15 * 60_000 }, () => {
     const seen = await vms[1]!.sh(`docker run --rm --network infra-network ${image} getent hosts swarm-probe`);
     assert.equal(seen.stdout.trim().split(/\s+/)[0], ip);
     await vms[0]!.sh('docker rm -f swarm-probe');
+  });
+
+  it('the two app stacks go out with docker stack deploy from the leader; data services on the stores node', async () => {
+    // The workers get only what may run there; the stores node also the data services' images.
+    loadImage(vms[0]!, 'provision-test/app-standin:1', 'provision-test/adminer-standin:1', 'provision-test/redis:debian13', 'provision-test/postgres:debian13');
+    for (const w of vms.slice(1)) loadImage(w, 'provision-test/app-standin:1', 'provision-test/adminer-standin:1');
+    apps = withAllVars(inv, 'swarm-apps.yml', { image_archives: [] });
+    const r = await runCli(['apply', ...APPS_PLAYBOOK], apps);
+    ok(r);
+    const leader = changedTasks(r, 'swarm-vm1');
+    for (const t of ['shioaji | swarm stack shioajipy up to date', 'ibapi | swarm stack ibapi-trading up to date', 'ibapi | ibapi-trading (swarm): stack.yml']) assert.ok(leader.includes(t), leader.join('\n'));
+    for (const w of ['swarm-vm2', 'swarm-vm3']) assert.deepEqual(changedTasks(r, w), [], w);
+    await eventually('every app service 1/1', () => servicesConverged(vms[0]!));
+    // Named volumes stay on the node labelled stores=true.
+    for (const s of ['shioajipy_redis', 'ibapi-trading_ibapi-postgres']) {
+      const on = await vms[0]!.sh(`docker service ps ${s} --filter desired-state=running --format '{{.Node}}'`);
+      assert.equal(on.stdout.trim(), 'swarm-vm1', s);
+    }
+    // The stack file holds the .env's secrets: readable by root only; the password reached the API intact.
+    const mode = await vms[0]!.sh('sudo stat -c %a /opt/stacks/swarm/ibapi-trading/stack.yml');
+    assert.equal(mode.stdout.trim(), '600');
+    const pw = await vms[0]!.sh(`docker service inspect ibapi-trading_ibapi-api --format '{{json .Spec.TaskTemplate.ContainerSpec.Env}}'`);
+    assert.ok((JSON.parse(pw.stdout) as string[]).includes(`POSTGRES_PASSWORD=${vms[0]!.secrets.POSTGRES_PASSWORD}`));
+    assert.ok(!r.stdout.includes(vms[0]!.secrets.POSTGRES_PASSWORD!) && !JSON.stringify(r.report).includes(vms[0]!.secrets.POSTGRES_PASSWORD!));
+  });
+
+  it('stacks: a rerun changes nothing on any host; check agrees (exit 0)', async () => {
+    const r = await runCli(['apply', ...APPS_PLAYBOOK], apps);
+    ok(r);
+    for (const vm of vms) assert.deepEqual(changedTasks(r, vm.name), [], vm.name);
+    const c = await runCli(['check', ...APPS_PLAYBOOK], apps);
+    assert.equal(c.code, 0, `${c.stdout}\n${c.stderr}`);
+  });
+
+  it('a service scaled to 0 by hand: check names it (exit 3), apply repairs exactly it, the next run is a no-op', async () => {
+    await vms[0]!.sh('docker service scale -d shioajipy_redis=0');
+    const c = await runCli(['check', ...APPS_PLAYBOOK], apps);
+    assert.equal(c.code, 3, `${c.stdout}\n${c.stderr}`);
+    assert.deepEqual(changedTasks(c, 'swarm-vm1'), ['shioaji | swarm stack shioajipy up to date']);
+    const found = hostReport(c, 'swarm-vm1').tasks.find((t) => t.name === 'swarm stack shioajipy up to date');
+    assert.equal(found?.reason, 'would update shioajipy_redis (shioajipy_redis: replicas 0, wanted 1)');
+    // docker stack deploy rewrites every service's spec; what must not change is the others' running tasks.
+    const tasks = async () => (await vms[0]!.sh(`docker service ps -q --filter desired-state=running ${APP_SERVICES.filter((x) => x !== 'shioajipy_redis').join(' ')}`)).stdout.split('\n').filter(Boolean).sort();
+    const before = await tasks();
+    assert.equal(before.length, APP_SERVICES.length - 1);
+
+    const r = await runCli(['apply', ...APPS_PLAYBOOK], apps);
+    ok(r);
+    assert.deepEqual(changedTasks(r, 'swarm-vm1'), ['shioaji | swarm stack shioajipy up to date']);
+    await eventually('redis back at 1/1', () => servicesConverged(vms[0]!));
+    // Only the drifted service was touched: the others run the very same tasks.
+    assert.deepEqual(await tasks(), before);
+    const again = await runCli(['apply', ...APPS_PLAYBOOK], apps);
+    ok(again);
+    for (const vm of vms) assert.deepEqual(changedTasks(again, vm.name), [], vm.name);
   });
 
   it('a node the inventory does not name is reported and left in the swarm', async () => {

@@ -69,3 +69,46 @@ export function overlayNetworkMemberTask(name: string, leader: string): Task {
     },
   });
 }
+
+/** The container that holds the swarm's overlay networks on a node while compose attaches to them. */
+export const NETWORK_HOLDER = 'provision-overlay-holder';
+
+/**
+ * On a node other than the leader: the overlay networks a compose project joins, made visible
+ * here first. A node sees a swarm network only while something on it uses the network; Compose
+ * creates a container on its first network (the Engine asks a manager for it) but joins the others
+ * with `network connect`, which fails on a node that does not see them yet. So a short-lived
+ * holder container (any image the project pulled, with a `sleep`) joins them all at its creation
+ * (Docker 25+), and `overlayReleaseTask` removes it once the project's own containers hold them.
+ */
+export function overlayHoldTask(project: string, networks: readonly string[], image: () => string, tags?: string[]): Task {
+  return defineTask({
+    name: `${project}: overlay networks visible here`,
+    tags,
+    reads: { local: networksRead },
+    check: (_ctx, { local }) => {
+      const missing = networks.filter((n) => local.get(n) !== 'overlay');
+      if (!missing.length) return inSync(`${networks.join(', ')} in use here`);
+      return change(`${missing.join(', ')} not seen on this node yet: held by a container while compose attaches`, missing);
+    },
+    apply: async (ctx, { data: missing }) => {
+      const nets = missing.flatMap((n) => ['--network', n]);
+      await ctx.run(sh`docker rm -f ${NETWORK_HOLDER} >/dev/null 2>&1 || true
+docker run -d --rm --name ${NETWORK_HOLDER} ${nets} --entrypoint sleep ${image()} 600 >/dev/null`);
+      return { reason: `${missing.join(', ')} held here by ${NETWORK_HOLDER} while compose attaches` };
+    },
+  });
+}
+
+/** Removes the holder once the project is up (it also ends by itself after 10 minutes). */
+export function overlayReleaseTask(project: string, tags?: string[]): Task {
+  return defineTask({
+    name: `${project}: overlay network holder removed`,
+    tags,
+    reads: { held: dockerRead(sh`docker ps -aq --filter name=^${NETWORK_HOLDER}$`, (r) => r.stdout.trim() !== '') },
+    check: (_ctx, { held }) => (held ? change(`${NETWORK_HOLDER} is still running`, null) : inSync()),
+    apply: async (ctx) => {
+      await ctx.$`docker rm -f ${NETWORK_HOLDER}`;
+    },
+  });
+}

@@ -25,6 +25,8 @@ export interface SwarmStackSpec {
   endpointMode: 'vip' | 'dnsrr';
   publishMode: 'ingress' | 'host';
   nodeAgents?: readonly string[];
+  /** More placement constraints, per service. */
+  constraints?: Readonly<Record<string, readonly string[]>>;
   tags?: string[];
 }
 
@@ -33,7 +35,7 @@ export function swarmStackOf(spec: SwarmStackSpec): { stack: StackFile; files: M
   const all = projectFiles(spec.filesDir, spec.generated);
   const compose = all.get('compose.yml')?.content;
   if (compose === undefined) throw new Error(`${spec.filesDir}: no compose.yml`);
-  const stack = generateStackFile({ project: spec.project, compose, env: spec.env, files: all, endpointMode: spec.endpointMode, publishMode: spec.publishMode, nodeAgents: spec.nodeAgents, storesLabel: STORES_LABEL });
+  const stack = generateStackFile({ project: spec.project, compose, env: spec.env, files: all, endpointMode: spec.endpointMode, publishMode: spec.publishMode, nodeAgents: spec.nodeAgents, storesLabel: STORES_LABEL, constraints: spec.constraints });
   const files = new Map<string, GeneratedFile>([[STACK_FILE, { content: stack.text, mode: '0600', group: 'root', secret: true }]]);
   for (const o of stack.objects) {
     const f = all.get(o.rel)!;

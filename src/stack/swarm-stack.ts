@@ -36,6 +36,8 @@ export interface StackFileInput {
   nodeAgents?: readonly string[];
   /** Node label a service keeping data in a named volume is pinned to (volumes are per node). */
   storesLabel: string;
+  /** More placement constraints, per service (e.g. Traefik on a manager, whose socket sees the swarm). */
+  constraints?: Readonly<Record<string, readonly string[]>>;
 }
 
 /** What a deployed service must look like: compared field by field with `docker service inspect`. */
@@ -261,11 +263,18 @@ export function generateStackFile(input: StackFileInput): StackFile {
           if (deploy.restart_policy === undefined) deploy.restart_policy = restartPolicy(String(v), w);
           notes.push(`${name}: restart ${String(v)} → deploy.restart_policy ${JSON.stringify(deploy.restart_policy)}`);
           break;
-        case 'labels':
-          // Traefik's Swarm provider reads the service's labels, which are deploy.labels.
-          for (const [k, x] of Object.entries(labelMap(v, `${w}.labels`))) deployLabels[k] ??= x;
-          notes.push(`${name}: labels → deploy.labels (on the service, where Traefik's Swarm provider reads them)`);
+        case 'labels': {
+          // Traefik's Swarm provider reads the service's labels, which are deploy.labels, and
+          // its own traefik.swarm.* where the Docker provider reads traefik.docker.*.
+          const renamed: string[] = [];
+          for (const [k, x] of Object.entries(labelMap(v, `${w}.labels`))) {
+            const key = k.startsWith('traefik.docker.') ? `traefik.swarm.${k.slice('traefik.docker.'.length)}` : k;
+            if (key !== k) renamed.push(`${k} → ${key}`);
+            deployLabels[key] ??= x;
+          }
+          notes.push(`${name}: labels → deploy.labels (on the service, where Traefik's Swarm provider reads them)${renamed.length ? `; ${renamed.join(', ')}` : ''}`);
           break;
+        }
         case 'depends_on':
           notes.push(`${name}: depends_on dropped: Swarm starts services in no order; ${name} retries through its restart policy until what it needs answers`);
           break;
@@ -346,6 +355,14 @@ export function generateStackFile(input: StackFileInput): StackFile {
     } else if (nets !== undefined) s.networks = nets;
 
     deploy.endpoint_mode = input.endpointMode;
+    const extra = input.constraints?.[name] ?? [];
+    if (extra.length) {
+      const placement: Obj = isObj(deploy.placement) ? { ...deploy.placement } : {};
+      const constraints = Array.isArray(placement.constraints) ? placement.constraints.map(String) : [];
+      placement.constraints = [...constraints, ...extra.filter((c) => !constraints.includes(c))];
+      deploy.placement = placement;
+      notes.push(`${name}: placed by ${extra.join(', ')}`);
+    }
     if (stateful) {
       const placement: Obj = isObj(deploy.placement) ? { ...deploy.placement } : {};
       const constraints = Array.isArray(placement.constraints) ? placement.constraints.map(String) : [];

@@ -109,26 +109,24 @@ describe('cli main', () => {
     assert.equal(r.out, `devvm: deploy@127.0.0.1:1 roles=docker,networks tasks=11\nvalid: ${INV}, ${BOOK} (1 host)`);
   });
 
-  test('swarm inventory: the docker host playbook plans the swarm role; the app stacks are planned on the leader only; infra on a swarm is refused as not yet supported → 2', async () => {
+  test('swarm inventory: the docker host playbook plans the swarm role; site.yml plans the stacks on the leader and the agents on every node', async () => {
     const SWARM = join(FIX, 'swarm.yml');
     const DH = join(ROOT, 'playbooks/docker-host.yml');
     const r = await cli('validate', '-i', SWARM, '-p', DH);
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, /^m1: deploy@127\.0\.0\.1:1 roles=docker,swarm,networks tasks=\d+$/m);
-    // With the app images and the secrets given, what is left is the refusal of infra on a swarm.
-    const dir = mkdtempSync(join(tmpdir(), 'cli-swarm-apps-'));
+    // With the app images and the secrets given, site.yml serves a swarm as it serves one VM.
+    const dir = mkdtempSync(join(tmpdir(), 'cli-swarm-site-'));
     const apps = ['shioaji_gateway', 'shioaji_backend', 'shioaji_frontend', 'force_recorder', 'ibapi_web', 'ibapi_api'];
     writeFileSync(join(dir, 'swarm.yml'), readFileSync(SWARM, 'utf8').replace('  vars:\n', `  vars:\n    images: { ${apps.map((a) => `${a}: 'r.example/${a}:1'`).join(', ')} }\n`));
     writeFileSync(join(dir, '.env'), 'POSTGRES_PASSWORD=a-long-password-1\nGRAFANA_ADMIN_PASSWORD=another-one-2\n', { mode: 0o600 });
     const s = await cli('validate', '-i', join(dir, 'swarm.yml'), '-p', SITE);
-    assert.equal(s.code, 2);
-    assert.match(s.err, /role infra: deploy: swarm: the infra stack on a swarm is not yet supported \(the swarm, its overlay networks and the shioaji and ibapi stacks are \(playbooks\/swarm-apps\.yml\)\)/);
-    const a = await cli('validate', '-i', join(dir, 'swarm.yml'), '-p', join(ROOT, 'playbooks/swarm-apps.yml'));
-    assert.equal(a.code, 0, a.err);
-    const tasks = (h: string) => Number(new RegExp(`^${h}: .* tasks=(\\d+)$`, 'm').exec(a.out)?.[1]);
-    // The leader carries both stacks' files and deploys; a worker has only docker, swarm and networks.
-    assert.ok(tasks('m1') > tasks('w1') + 8, a.out);
-    assert.match(a.out, /^w1: deploy@127\.0\.0\.1:1 roles=docker,swarm,networks,images,shioaji,ibapi tasks=\d+$/m);
+    assert.equal(s.code, 0, s.err);
+    const tasks = (h: string) => Number(new RegExp(`^${h}: .* tasks=(\\d+)$`, 'm').exec(s.out)?.[1]);
+    // The leader carries the three stacks' files and deploys them; a worker runs the agents only.
+    assert.ok(tasks('m1') > tasks('w1') + 20, s.out);
+    assert.equal(tasks('w1'), tasks('w2'));
+    assert.match(s.out, /^w1: deploy@127\.0\.0\.1:1 roles=docker,swarm,networks,images,infra,shioaji,ibapi tasks=\d+$/m);
   });
 
   test('swarm inventory: a host in no swarm group, or a bad mode value → 2 naming it', async () => {

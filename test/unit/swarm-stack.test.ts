@@ -8,6 +8,8 @@ import { parse } from 'yaml';
 import { escapeDollars, interpolate, InterpolationError } from '../../src/stack/interpolate.ts';
 import { listFiles } from '../../src/stack/stack-tasks.ts';
 import { parseServices, planStack } from '../../src/ops/stack-deploy.ts';
+import { agentsProject } from '../../src/stack/node-agents.ts';
+import { swarmPrometheusConfig, swarmTraefikConfig } from '../../roles/infra/config/swarm.ts';
 import { generateStackFile, objectName, SPEC_LABEL, StackFileError, type ProjectFile, type StackFileInput } from '../../src/stack/swarm-stack.ts';
 import { ibapiEnv } from '../../roles/ibapi/config/env.ts';
 import { infraEnv } from '../../roles/infra/config/env.ts';
@@ -260,5 +262,51 @@ describe('drift: wanted services against docker service inspect', () => {
     assert.deepEqual(redis.constraints, ['node.labels.stores == true']);
     assert.equal(redis.endpointMode, 'dnsrr');
     assert.equal(redis.replicas, 1);
+  });
+});
+
+describe('infra on a swarm: the per-node agents and the two config files that differ', () => {
+  const compose = readFileSync(join(ROOT, 'files/infra/compose.yml'), 'utf8');
+  test('the agents are a compose project of their own, with only what they mount and join', () => {
+    const a = agentsProject(compose, 'infra-agents', ['node-exporter', 'cadvisor', 'promtail', 'alloy'], 'files/infra/compose.yml');
+    const doc = parse(a.compose) as { name: string; services: Record<string, Record<string, unknown>>; networks: Record<string, unknown>; volumes: Record<string, unknown> };
+    assert.equal(doc.name, 'infra-agents');
+    assert.deepEqual(Object.keys(doc.services), ['node-exporter', 'cadvisor', 'promtail', 'alloy']);
+    // Loki is in the stack, not in this project: the dependency on it goes.
+    assert.equal(doc.services.promtail!.depends_on, undefined);
+    assert.equal(doc.services['node-exporter']!.pid, 'host');
+    assert.equal(doc.services.cadvisor!.privileged, true);
+    assert.deepEqual(doc.services.promtail!.profiles, ['promtail']);
+    assert.deepEqual(Object.keys(doc.networks).sort(), ['ibapi-trading_default', 'infra-network', 'shioaji-network']);
+    assert.deepEqual(Object.keys(doc.volumes).sort(), ['alloy-data', 'promtail-positions']);
+    assert.deepEqual(a.mounts, ['alloy', 'promtail']);
+    assert.deepEqual(a.networks, ['ibapi-trading_default', 'infra-network', 'shioaji-network']);
+    // Variables stay for compose to fill from the project's .env.
+    assert.match(a.compose, /image: \$\{NODE_EXPORTER_IMAGE:\?set NODE_EXPORTER_IMAGE\}/);
+  });
+
+  test('Traefik reads swarm services (Swarm provider, same socket, network and opt-in)', () => {
+    const t = parse(swarmTraefikConfig(readFileSync(join(ROOT, 'files/infra/traefik/traefik.yml'), 'utf8'))) as { providers: Record<string, unknown>; entryPoints: unknown };
+    assert.deepEqual(t.providers, { swarm: { endpoint: 'unix:///var/run/docker.sock', exposedByDefault: false, network: 'infra-network' } });
+    assert.ok(t.entryPoints);
+  });
+
+  test('Prometheus finds every node\'s Node Exporter and cAdvisor by DNS; other jobs unchanged', () => {
+    const text = readFileSync(join(ROOT, 'files/infra/prometheus/prometheus.yml'), 'utf8');
+    type Job = { job_name: string; static_configs?: unknown; dns_sd_configs?: unknown };
+    const jobs = (t: string) => (parse(t) as { scrape_configs: Job[] }).scrape_configs;
+    const s = jobs(swarmPrometheusConfig(text));
+    assert.deepEqual(s.find((j) => j.job_name === 'node-exporter'), { job_name: 'node-exporter', dns_sd_configs: [{ names: ['node-exporter'], type: 'A', port: 9100 }] });
+    assert.deepEqual(s.find((j) => j.job_name === 'cadvisor'), { job_name: 'cadvisor', dns_sd_configs: [{ names: ['cadvisor'], type: 'A', port: 8080 }] });
+    const others = (list: Job[]) => list.filter((j) => !['node-exporter', 'cadvisor'].includes(j.job_name));
+    assert.deepEqual(others(s), others(jobs(text)));
+  });
+
+  test('Traefik\'s Docker-provider labels become its Swarm provider\'s, and Traefik is placed on a manager', () => {
+    const s = infra({}, { constraints: { traefik: ['node.role == manager'] } });
+    const doc = docOf(s.text);
+    assert.equal(doc.services.grafana!.deploy.labels['traefik.swarm.network'], 'infra-network');
+    assert.equal(doc.services.grafana!.deploy.labels['traefik.docker.network'], undefined);
+    assert.deepEqual(doc.services.traefik!.deploy.placement, { constraints: ['node.role == manager'] });
   });
 });

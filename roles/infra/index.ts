@@ -108,10 +108,10 @@ export default defineRole<InfraVars>({
       const topo = swarmTopology(host, groups);
       const swarmFiles = swarmConfigFiles(files);
       const agents = agentsProject(swarmFiles.compose, 'infra-agents', NODE_AGENTS, 'files/infra/compose.yml');
-      // Off the leader, the overlay networks are held while compose attaches the agents to them,
-      // with the log collector's image (pulled just before; it has a sleep).
+      // The overlay networks are held while compose attaches the agents to them, with the log
+      // collector's image (pulled just before; it has a sleep).
       const collector = envVars[vars.log_collector === 'alloy' ? 'ALLOY_IMAGE' : 'PROMTAIL_IMAGE'] ?? '';
-      const aroundUp = topo.role === 'leader' ? undefined : { before: [overlayHoldTask('infra-agents', agents.networks, () => collector)], after: [overlayReleaseTask('infra-agents')] };
+      const aroundUp = { before: [overlayHoldTask('infra-agents', agents.networks, () => collector)], after: [overlayReleaseTask('infra-agents')] };
       const agentTasks = stackTasks({ project: 'infra-agents', filesDir: files, hostDir: `${vars.stacks_dir}/infra-agents`, only: agents.mounts, generated: { 'compose.yml': agents.compose }, replaceContainers: vars.replace_containers, registries: vars.registries, env: dotenv, aroundUp });
       if (topo.role !== 'leader') return agentTasks;
       return [

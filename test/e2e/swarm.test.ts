@@ -3,7 +3,8 @@
 // tokens never show, a rerun changes nothing; site.yml then deploys the three stacks from the
 // leader with the agents on every node (the real Prometheus scrapes all three Node Exporters), a
 // rerun is a no-op, a service scaled to 0 by hand and a changed config file roll exactly the
-// service concerned; a node the inventory does not name is reported and left alone, and a fourth
+// service concerned, a stack removed by hand comes back; a node the inventory does not name is
+// reported and left alone, and a fourth
 // VM joins on the next run (its compose-mode bridge network refused with an explanation until
 // removed).
 import { after, before, describe, it } from 'node:test';
@@ -241,6 +242,22 @@ describe('swarm mode on three fresh VMs', { timeout: 15 * 60_000 }, () => {
       return d.activeTargets.some((x) => x.labels.job === 'extra-app') ? true : undefined;
     });
     const again = await runCli(['apply', ...SITE], edited);
+    ok(again);
+    for (const vm of vms) assert.deepEqual(changedTasks(again, vm.name), [], vm.name);
+    site = edited;
+  });
+
+  it('a stack removed by hand: check names its services (exit 3), apply deploys it again, the next run is a no-op', async () => {
+    await vms[0]!.sh('docker stack rm ibapi-trading');
+    await eventually('ibapi services gone', async () => ((await vms[0]!.sh(`docker service ls -q --filter label=com.docker.stack.namespace=ibapi-trading`)).stdout.trim() === '' ? true : undefined));
+    const c = await runCli(['check', ...SITE], site);
+    assert.equal(c.code, 3, `${c.stdout}\n${c.stderr}`);
+    assert.deepEqual(changedTasks(c, 'swarm-vm1'), ['ibapi | swarm stack ibapi-trading up to date']);
+    const reason = hostReport(c, 'swarm-vm1').tasks.find((t) => t.name === 'swarm stack ibapi-trading up to date')?.reason ?? '';
+    assert.match(reason, /^would create ibapi-trading_ibapi-web \(ibapi-trading_ibapi-web is not deployed\); would create ibapi-trading_ibapi-api/);
+    ok(await runCli(['apply', ...SITE], site));
+    await eventually('ibapi back', () => servicesConverged(vms[0]!), 120_000);
+    const again = await runCli(['apply', ...SITE], site);
     ok(again);
     for (const vm of vms) assert.deepEqual(changedTasks(again, vm.name), [], vm.name);
   });

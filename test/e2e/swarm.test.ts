@@ -4,9 +4,8 @@
 // leader with the agents on every node (the real Prometheus scrapes all three Node Exporters), a
 // rerun is a no-op, a service scaled to 0 by hand and a changed config file roll exactly the
 // service concerned, a stack removed by hand comes back; a node the inventory does not name is
-// reported and left alone, and a fourth
-// VM joins on the next run (its compose-mode bridge network refused with an explanation until
-// removed).
+// reported and left alone, and a fourth VM joins on the next run (its compose-mode bridge
+// network refused with an explanation until removed).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';

@@ -69,3 +69,63 @@ export function overlayNetworkMemberTask(name: string, leader: string): Task {
     },
   });
 }
+
+/** The containers that hold the swarm's overlay networks on a node while compose attaches to them. */
+export const NETWORK_HOLDER = 'provision-overlay-holder';
+
+/** Pure: `docker network inspect --format '{{.Name}} {{len .Containers}}'`: what is in use here. */
+export function parseInUse(stdout: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of stdout.split('\n')) {
+    const [name, n] = line.trim().split(' ');
+    if (name && n && /^\d+$/.test(n)) out.set(name, Number(n));
+  }
+  return out;
+}
+
+/**
+ * On every node of a swarm: the overlay networks a compose project joins, made present here
+ * first. A node (a manager too) keeps a swarm network only while something on it uses the
+ * network. Asked for a network by name at a container's creation, the Engine gets it from the
+ * swarm; but Compose gives the network's ID, and joins every network after the first with
+ * `network connect`: both fail ("could not find a network matching network mode …", "network …
+ * not found") for a network not present on the node. So each network nothing here uses yet gets
+ * a short-lived holder container, created on it by name (any image the project pulled, with a
+ * `sleep`), and `overlayReleaseTask` removes them once the project's own containers use them.
+ */
+export function overlayHoldTask(project: string, networks: readonly string[], image: () => string, tags?: string[]): Task {
+  const inUse = dockerRead(sh`docker network inspect --format '{{.Name}} {{len .Containers}}' ${networks} 2>/dev/null || true`, (r) => parseInUse(r.stdout));
+  return defineTask({
+    name: `${project}: overlay networks present here`,
+    tags,
+    reads: { used: inUse },
+    check: (_ctx, { used }) => {
+      const missing = networks.filter((n) => !used.get(n));
+      if (!missing.length) return inSync(`${networks.join(', ')} in use here`);
+      return change(`${missing.join(', ')} not in use on this node yet: held by a container each while compose attaches`, missing);
+    },
+    apply: async (ctx, { data: missing }) => {
+      for (const [i, n] of missing.entries()) {
+        const name = `${NETWORK_HOLDER}-${i}`;
+        await ctx.run(sh`docker rm -f ${name} >/dev/null 2>&1 || true
+docker run -d --rm --name ${name} --network ${n} --entrypoint sleep ${image()} 600 >/dev/null`);
+      }
+      return { reason: `${missing.join(', ')} held here while compose attaches` };
+    },
+  });
+}
+
+const holdersRead = dockerRead(sh`docker ps -aq --filter name=^${NETWORK_HOLDER}-`, (r) => r.stdout.split('\n').map((l) => l.trim()).filter(Boolean));
+
+/** Removes the holders once the project is up (they also end by themselves after 10 minutes). */
+export function overlayReleaseTask(project: string, tags?: string[]): Task {
+  return defineTask({
+    name: `${project}: overlay network holders removed`,
+    tags,
+    reads: { held: holdersRead },
+    check: (_ctx, { held }) => (held.length ? change(`${held.length} holder container(s) still running`, held) : inSync()),
+    apply: async (ctx, { data: held }) => {
+      await ctx.$`docker rm -f ${held}`;
+    },
+  });
+}

@@ -39,6 +39,10 @@ export interface StackSpec {
   /** The host's registries entries (named in pull errors). */
   registries?: readonly RegistryEntry[];
   tags?: string[];
+  /** Only these static files (or directories) of filesDir are shipped, besides the generated ones. */
+  only?: readonly string[];
+  /** Tasks run just before and just after the project task (after the pull and the files). */
+  aroundUp?: { before: Task[]; after: Task[] };
 }
 
 /**
@@ -98,11 +102,18 @@ function modelOf(compose: string, project: string): ComposeModel {
 // Reads are immutable: hosts with the same paths share one.
 const probeOf = memoByValue((paths: string[]) => probePathsRead(paths));
 
-export function stackTasks(spec: StackSpec): Task[] {
+/** A project's files: the static ones of files/<role>/, with the generated ones over them. */
+export function projectFiles(filesDir: string, generated: Record<string, string | GeneratedFile> = {}, only?: readonly string[]): Map<string, GeneratedFile> {
   const files = new Map<string, GeneratedFile>();
   const plain = (content: string): GeneratedFile => ({ content, mode: '0644', group: 'root' });
-  for (const [rel, content] of readStatic(spec.filesDir)) files.set(rel, plain(content));
-  for (const [rel, g] of Object.entries(spec.generated ?? {})) files.set(rel, typeof g === 'string' ? plain(g) : g);
+  const wanted = (rel: string) => !only || only.some((o) => rel === o || rel.startsWith(`${o}/`));
+  for (const [rel, content] of readStatic(filesDir)) if (wanted(rel)) files.set(rel, plain(content));
+  for (const [rel, g] of Object.entries(generated)) files.set(rel, typeof g === 'string' ? plain(g) : g);
+  return files;
+}
+
+export function stackTasks(spec: StackSpec): Task[] {
+  const files = projectFiles(spec.filesDir, spec.generated, spec.only);
   const compose = files.get('compose.yml')?.content;
   if (compose === undefined) throw new Error(`${spec.filesDir}: no compose.yml`);
   // Compose labels env_file containers with a hash `config --hash` does not reproduce (see compose-model.ts).
@@ -135,6 +146,7 @@ export function stackTasks(spec: StackSpec): Task[] {
     // are reloaded or restarted as for a change.
     pruneTask(spec.project, spec.hostDir, [...files.keys()], (rel) => changes.record(rel), tags),
     manifestTask(spec.project, spec.hostDir, [...files.keys()], tags),
+    ...(spec.aroundUp?.before ?? []),
     composeTask(
       {
         project: spec.project,
@@ -149,5 +161,6 @@ export function stackTasks(spec: StackSpec): Task[] {
       },
       tags,
     ),
+    ...(spec.aroundUp?.after ?? []),
   ];
 }

@@ -1,9 +1,9 @@
 // Variables every stack role reads, declared once: their schema and their defaults.
 import { APP_IMAGE_KEYS, DEFAULT_IMAGES, type ImageOverrides } from './images.ts';
 import { REGISTRIES_SCHEMA, type RegistryEntry } from '../ops/registry-login.ts';
-import { DEPLOY_DEFAULTS, DEPLOY_SCHEMA, type DeployVars } from '../swarm/vars.ts';
+import { DEPLOY_DEFAULTS, DEPLOY_SCHEMA, SWARM_DEFAULTS, SWARM_VARS_SCHEMA, type DeployVars, type SwarmVars } from '../swarm/vars.ts';
 
-export interface StackVars extends DeployVars {
+export interface StackVars extends DeployVars, Pick<SwarmVars, 'swarm_endpoint_mode' | 'swarm_publish_mode'> {
   /** Where each compose project lands: <stacks_dir>/<project>. */
   stacks_dir: string;
   /** UIs are served by Traefik at <name>.<domain>. */
@@ -18,6 +18,9 @@ export interface StackVars extends DeployVars {
 
 export const STACK_VARS_SCHEMA: Record<string, object> = {
   ...DEPLOY_SCHEMA,
+  // deploy: swarm: how the stacks' services are reached and published (the swarm role's schema).
+  swarm_endpoint_mode: SWARM_VARS_SCHEMA.swarm_endpoint_mode!,
+  swarm_publish_mode: SWARM_VARS_SCHEMA.swarm_publish_mode!,
   // An absolute path of plain characters: no `..`, no whitespace or control characters (a tab
   // would make every run rewrite every file), nothing a shell or compose would reinterpret.
   stacks_dir: { type: 'string', pattern: '^/(?!(?:.*/)?\\.\\.?(?:/|$))[A-Za-z0-9._@+/-]*$', maxLength: 200 },
@@ -35,6 +38,8 @@ export const STACK_VARS_SCHEMA: Record<string, object> = {
 
 export const STACK_DEFAULTS: StackVars = {
   ...DEPLOY_DEFAULTS,
+  swarm_endpoint_mode: SWARM_DEFAULTS.swarm_endpoint_mode,
+  swarm_publish_mode: SWARM_DEFAULTS.swarm_publish_mode,
   stacks_dir: '/opt/stacks',
   // "localhost" works in a browser on the VM itself.
   domain: 'localhost',

@@ -66,10 +66,3 @@ export function swarmTopology(host: string, groups: ReadonlyMap<string, readonly
   if (!role) throw new VarsError([`deploy: swarm, but host ${host} is in neither ${MANAGERS_GROUP} nor ${WORKERS_GROUP}`]);
   return { leader, managers, workers, role };
 }
-
-/** For roles not yet able to run in swarm mode: a clear refusal at plan time, nothing half done. */
-export function refuseSwarm(vars: DeployVars, what: string): void {
-  if (vars.deploy === 'swarm') {
-    throw new VarsError([`deploy: swarm: ${what} on a swarm is not yet supported (the swarm itself and its overlay networks are: use playbooks/docker-host.yml)`]);
-  }
-}

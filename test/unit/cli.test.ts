@@ -109,15 +109,24 @@ describe('cli main', () => {
     assert.equal(r.out, `devvm: deploy@127.0.0.1:1 roles=docker,networks tasks=11\nvalid: ${INV}, ${BOOK} (1 host)`);
   });
 
-  test('swarm inventory: the docker host playbook plans the swarm role; stacks on a swarm are refused as not yet supported → 2', async () => {
+  test('swarm inventory: the docker host playbook plans the swarm role; site.yml plans the stacks on the leader and the agents on every node', async () => {
     const SWARM = join(FIX, 'swarm.yml');
     const DH = join(ROOT, 'playbooks/docker-host.yml');
     const r = await cli('validate', '-i', SWARM, '-p', DH);
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, /^m1: deploy@127\.0\.0\.1:1 roles=docker,swarm,networks tasks=\d+$/m);
-    const s = await cli('validate', '-i', SWARM, '-p', SITE);
-    assert.equal(s.code, 2);
-    assert.match(s.err, /role shioaji: deploy: swarm: the shioaji stack on a swarm is not yet supported/);
+    // With the app images and the secrets given, site.yml serves a swarm as it serves one VM.
+    const dir = mkdtempSync(join(tmpdir(), 'cli-swarm-site-'));
+    const apps = ['shioaji_gateway', 'shioaji_backend', 'shioaji_frontend', 'force_recorder', 'ibapi_web', 'ibapi_api'];
+    writeFileSync(join(dir, 'swarm.yml'), readFileSync(SWARM, 'utf8').replace('  vars:\n', `  vars:\n    images: { ${apps.map((a) => `${a}: 'r.example/${a}:1'`).join(', ')} }\n`));
+    writeFileSync(join(dir, '.env'), 'POSTGRES_PASSWORD=a-long-password-1\nGRAFANA_ADMIN_PASSWORD=another-one-2\n', { mode: 0o600 });
+    const s = await cli('validate', '-i', join(dir, 'swarm.yml'), '-p', SITE);
+    assert.equal(s.code, 0, s.err);
+    const tasks = (h: string) => Number(new RegExp(`^${h}: .* tasks=(\\d+)$`, 'm').exec(s.out)?.[1]);
+    // The leader carries the three stacks' files and deploys them; a worker runs the agents only.
+    assert.ok(tasks('m1') > tasks('w1') + 20, s.out);
+    assert.equal(tasks('w1'), tasks('w2'));
+    assert.match(s.out, /^w1: deploy@127\.0\.0\.1:1 roles=docker,swarm,networks,images,infra,shioaji,ibapi tasks=\d+$/m);
   });
 
   test('swarm inventory: a host in no swarm group, or a bad mode value → 2 naming it', async () => {

@@ -17,6 +17,7 @@ import { directoriesTask, fileTask, type DirSpec, type FileSpec } from '../../sr
 import { imageArchiveTask } from '../../src/ops/image-archive.ts';
 import { serviceTask, userInGroupTask } from '../../src/ops/system.ts';
 import { stackTasks } from '../../src/stack/stack-tasks.ts';
+import { overlayHoldTask, overlayReleaseTask } from '../../src/ops/swarm-network.ts';
 import { DEBIAN13, FakeConnection, type FakeResponse } from '../fakes/fake-connection.ts';
 import { runTasks } from '../fakes/run-tasks.ts';
 
@@ -71,6 +72,7 @@ const BUILDERS: Record<string, (a: Record<string, unknown>) => Task[]> = {
   user_in_group: (a) => [userInGroupTask(a.group as string)],
   network: (a) => [networkTask({ name: a.name as string, driver: a.driver as string })],
   image_archive: (a) => [imageArchiveTask(archiveWith(a.images as string[]))],
+  overlay_hold: (a) => [overlayHoldTask('p', a.networks as string[], () => a.image as string), overlayReleaseTask('p')],
   stack: (a) => stackTasks({ project: a.project as string, filesDir: stackDir(a.files as Record<string, string>), hostDir: `/opt/stacks/${a.project as string}`, env: a.env as string, replaceContainers: (a.replace_containers as string[] | undefined) ?? [] }),
 };
 

@@ -9,7 +9,7 @@ import { defineTask, inSync } from '../../src/engine/task.ts';
 import { FakeConnection } from '../fakes/fake-connection.ts';
 import { joinBody, parseApiAnswer, parseNodes, parseRouteSource, parseSwarmInfo, planNodes, strangers, type MemberInfo, type SwarmNode } from '../../src/ops/swarm.ts';
 import { parseAttachable } from '../../src/ops/swarm-network.ts';
-import { refuseSwarm, swarmTopology } from '../../src/swarm/vars.ts';
+import { swarmTopology } from '../../src/swarm/vars.ts';
 
 const CH = channel<{ n: number }>('t');
 
@@ -99,10 +99,6 @@ describe('swarm topology', () => {
     assert.throws(() => swarmTopology('x', groups), /host x is in neither swarm_managers nor swarm_workers/);
     assert.throws(() => swarmTopology('w1', new Map([['swarm_workers', ['w1']]])), /needs at least one host in group swarm_managers/);
     assert.throws(() => swarmTopology('m1', new Map([['swarm_managers', ['m1']], ['swarm_workers', ['m1']]])), /m1: in both/);
-  });
-  test('stacks on a swarm are refused as not yet supported', () => {
-    assert.throws(() => refuseSwarm({ deploy: 'swarm' }, 'the infra stack'), (e) => e instanceof VarsError && /the infra stack on a swarm is not yet supported/.test(e.message));
-    assert.doesNotThrow(() => refuseSwarm({ deploy: 'compose' }, 'the infra stack'));
   });
 });
 

@@ -59,7 +59,7 @@ const APP_SERVICES = ['ibapi-trading_ibapi-adminer', 'ibapi-trading_ibapi-api', 
 const INFRA_SERVICES = ['alertmanager', 'grafana', 'homepage', 'loki', 'portainer', 'prometheus', 'redis-exporter', 'tempo', 'traefik'].map((s) => `infra_${s}`);
 const SERVICES = [...INFRA_SERVICES, ...APP_SERVICES];
 // What may run anywhere (agents on every node, services without data); the stores node gets all.
-const ANYWHERE = ['app-standin:1', 'adminer-standin:1', 'homepage-standin:1', 'cadvisor-standin:1', 'promtail-standin:1', 'node-exporter:debian13', 'redis-exporter:debian13'].map((i) => `provision-test/${i}`);
+const ANYWHERE = ['app-standin:1', 'adminer:debian13', 'homepage-standin:1', 'cadvisor-standin:1', 'promtail-standin:1', 'node-exporter:debian13', 'redis-exporter:debian13'].map((i) => `provision-test/${i}`);
 const STORES = ['redis:debian13', 'postgres:debian13', 'prometheus:debian13', 'alertmanager:debian13', 'grafana-standin:1', 'loki-standin:1', 'tempo-standin:1', 'traefik-standin:1', 'portainer-standin:1'].map((i) => `provision-test/${i}`);
 
 /** Name → replicas ("1/1") of the stacks' services, once every one runs what it should. */

@@ -8,20 +8,10 @@ import { dockerRead, type Read } from '../engine/read.ts';
 import { change, defineTask, inSync } from '../engine/task.ts';
 import type { Task, TaskContext } from '../engine/types.ts';
 import type { StackFile, WantedService } from '../stack/swarm-stack.ts';
-import { nodesRead } from './swarm.ts';
+import { nodesRead, parseInspectList } from './swarm.ts';
 
-/** A service as Swarm runs it: the fields a generated stack sets. */
-export interface ServiceState {
-  name: string;
-  image: string;
-  env: string[];
-  replicas: number | 'global';
-  labels: Record<string, string>;
-  configs: string[];
-  secrets: string[];
-  endpointMode: string;
-  constraints: string[];
-}
+/** A service as Swarm runs it: the very fields a generated stack wants, so the two compare field by field. */
+export type ServiceState = WantedService;
 
 type Json = Record<string, unknown>;
 const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -30,11 +20,7 @@ const strings = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : []
 
 /** Pure: `docker service inspect` of the stack's services (a JSON array; nothing when none). */
 export function parseServices(stdout: string): ServiceState[] {
-  const text = stdout.trim();
-  if (!text) return [];
-  const list: unknown = JSON.parse(text);
-  if (!Array.isArray(list)) throw new Error('unexpected answer from docker service inspect: not a list');
-  return list.map((s, i) => {
+  return parseInspectList(stdout, 'docker service inspect').map((s, i) => {
     const spec = at(s, 'Spec');
     const name = at(spec, 'Name');
     if (typeof name !== 'string') throw new Error(`unexpected answer from docker service inspect: service[${i}] has no Spec.Name`);

@@ -71,13 +71,18 @@ export interface SwarmNode {
   labels: Record<string, string>;
 }
 
-/** Pure: `docker node inspect` of every node (a JSON array; empty off a manager). */
-export function parseNodes(stdout: string): SwarmNode[] {
+/** The JSON array a `docker … inspect` prints; nothing printed (no such objects) is an empty list. */
+export function parseInspectList(stdout: string, command: string): unknown[] {
   const text = stdout.trim();
   if (!text) return [];
   const list: unknown = JSON.parse(text);
-  if (!Array.isArray(list)) throw new Error('unexpected answer from docker node inspect: not a list');
-  return list.map((x, i) => {
+  if (!Array.isArray(list)) throw new Error(`unexpected answer from ${command}: not a list`);
+  return list;
+}
+
+/** Pure: `docker node inspect` of every node (a JSON array; empty off a manager). */
+export function parseNodes(stdout: string): SwarmNode[] {
+  return parseInspectList(stdout, 'docker node inspect').map((x, i) => {
     const n = obj(x, `node[${i}]`);
     const spec = obj(n.Spec, `node[${i}].Spec`);
     return {

@@ -19,10 +19,6 @@ export function leafTexts(v: unknown, out: string[] = []): string[] {
   return out;
 }
 
-export async function readText(file: string, what: string): Promise<string> {
-  return readConfigText(file, what);
-}
-
 /** Decrypts a whole vaulted file's text; other text is returned as it is. */
 export async function decryptWhole(text: string, file: string, keys: VaultKeys): Promise<{ text: string; shown: string; vaulted: boolean }> {
   if (!isVaulted(text)) return { text, shown: file, vaulted: false };
@@ -61,5 +57,5 @@ export async function parseDecrypted(whole: { text: string; shown: string; vault
 }
 
 export async function loadVaultedYaml(file: string, what: string, keys: VaultKeys): Promise<VaultedYaml> {
-  return parseVaultedYaml(await readText(file, what), file, what, keys);
+  return parseVaultedYaml(await readConfigText(file, what), file, what, keys);
 }
